@@ -1,0 +1,42 @@
+/**
+ * The `darla` command line: parses flags with commander, runs one sub-command, and maps user
+ * errors (bad flags, bad configs, mismatched checkpoints) to one clear message and exit code 2.
+ */
+import { Command, CommanderError } from 'commander';
+import { ZodError } from 'zod';
+import { UserError } from '../envs/core/errors.ts';
+import { COMMANDS } from './commands/index.ts';
+
+const program = new Command('darla')
+  .description('DARLA in TypeScript: learn to see (β-VAE), learn to act (PPO), measure zero-shot transfer, watch it live.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const register of COMMANDS) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeFor(err);
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Help and version print and end with code 0; commander has already printed any error.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof UserError) {
+    console.error(`error: ${err.message}`);
+    return 2;
+  }
+  if (err instanceof ZodError) {
+    for (const issue of err.issues) {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      console.error(`error: ${where}: ${issue.message}`);
+    }
+    return 2;
+  }
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return 1;
+}

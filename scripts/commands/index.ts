@@ -1,0 +1,9 @@
+/**
+ * The list of `darla` sub-commands. Each module exports `register(program)`, declares its own
+ * flags, and imports its heavy dependencies (tfjs, the viewer) lazily inside its action so that
+ * `darla --help` stays instant.
+ */
+import type { Command } from 'commander';
+import { register as bench } from './bench.ts';
+
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [bench];

@@ -1,0 +1,12 @@
+/** Vitest configuration: one suite under test/, mirroring the source folders. */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // tfjs backends are process-global; forks isolate each file's backend choice.
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
