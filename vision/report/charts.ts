@@ -74,7 +74,8 @@ export async function barChartSvg(opts: BarChartOptions): Promise<string> {
   const values = opts.rows.map((r) => ({ ...r, lo: r.lo ?? r.value, hi: r.hi ?? r.value }));
   const hasErrors = opts.rows.some((r) => r.lo !== undefined || r.hi !== undefined);
   const yScale = opts.yDomain ? { domain: opts.yDomain } : {};
-  const layers: vl.LayerSpec<vl.Field>['layer'] = [
+  // Vega-Lite's layer types are deep generics; the spec is checked by vl.compile at run time.
+  const layers: Record<string, unknown>[] = [
     {
       mark: 'bar',
       encoding: {

@@ -106,7 +106,7 @@ export class BetaVae {
     return tf.tidy(() => {
       let h: tf.Tensor4D = x;
       for (let i = 0; i < this.arch.convFilters.length; i++) {
-        h = tf.relu(tf.add(tf.conv2d(h, this.p[`enc/conv${i}/w`] as tf.Tensor4D, STRIDE, 'same'), this.p[`enc/conv${i}/b`]));
+        h = tf.relu(tf.add(tf.conv2d(h, this.p[`enc/conv${i}/w`] as tf.Tensor4D, STRIDE, 'same'), this.p[`enc/conv${i}/b`])) as tf.Tensor4D;
       }
       const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
       const hid = tf.relu(tf.add(tf.matMul(flat, this.p['enc/fc/w'] as tf.Tensor2D), this.p['enc/fc/b'])) as tf.Tensor2D;
