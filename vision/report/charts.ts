@@ -103,5 +103,5 @@ export async function barChartSvg(opts: BarChartOptions): Promise<string> {
       xOffset: { field: 'category', type: 'nominal', sort: null },
     },
     layer: layers,
-  } as vl.TopLevelSpec);
+  } as unknown as vl.TopLevelSpec);
 }
