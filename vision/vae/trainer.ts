@@ -1,0 +1,119 @@
+/**
+ * One β-VAE optimisation step and its bookkeeping: draw ε from a stream seeded by (seed, step) so a
+ * resumed run draws the same noise, compute the objective's loss and gradients, stop on NaN/Inf
+ * before any weight changes, apply Adam, and report the loss terms. The trainer's state (weights,
+ * optimizer moments, step) round-trips through a checkpoint bit-exactly.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { mixSeed } from '../../envs/core/rng.ts';
+import { Adam } from '../train/adam.ts';
+import type { BetaVae } from './model.ts';
+import { capacityAt, computeLoss, type Objective } from './objectives.ts';
+import type { NamedArray } from '../checkpoint/format.ts';
+import { assignArrays, variablesToArrays } from '../checkpoint/tensors.ts';
+
+export interface VaeStepStats {
+  step: number;
+  loss: number;
+  recon: number;
+  kl: number;
+  klPerDim: number[];
+  /** The capacity target at this step (capacity objective only). */
+  capacity?: number;
+  tc?: number;
+  mi?: number;
+  dimKl?: number;
+}
+
+/** Raised when a loss or gradient is not finite; the weights are left as they were before the step. */
+export class NonFiniteLossError extends Error {
+  override readonly name = 'NonFiniteLossError';
+  constructor(
+    readonly step: number,
+    readonly what: string,
+  ) {
+    super(`non-finite ${what} at step ${step}: training stopped (the last good checkpoint is kept; try a lower learning rate)`);
+  }
+}
+
+export interface VaeTrainerOptions {
+  lr: number;
+  seed: number;
+}
+
+export class VaeTrainer {
+  /** Steps completed so far. */
+  step = 0;
+  readonly optimizer: Adam;
+
+  constructor(
+    readonly model: BetaVae,
+    readonly objective: Objective,
+    readonly options: VaeTrainerOptions,
+  ) {
+    this.optimizer = new Adam(model.params, { lr: options.lr });
+  }
+
+  /** One step on a batch of images [N, 64, 64, C] with values in [0, 1]. */
+  trainStep(x: tf.Tensor4D): VaeStepStats {
+    const step = this.step;
+    const n = x.shape[0];
+    const noise = tf.randomNormal([n, this.model.arch.latents], 0, 1, 'float32', mixSeed(this.options.seed, step, 0x5e)) as tf.Tensor2D;
+    const varList = this.model.params.map(([, v]) => v);
+    let terms: { recon: tf.Scalar; kl: tf.Scalar; klPerDim: tf.Tensor1D; tc?: tf.Scalar; mi?: tf.Scalar; dimKl?: tf.Scalar } | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const t = computeLoss(this.model, this.objective, x, noise, step);
+      // Keep the terms alive past variableGrads' scope to read them after.
+      terms = { recon: tf.keep(t.recon), kl: tf.keep(t.kl), klPerDim: tf.keep(t.klPerDim) };
+      if (t.tc) terms.tc = tf.keep(t.tc);
+      if (t.mi) terms.mi = tf.keep(t.mi);
+      if (t.dimKl) terms.dimKl = tf.keep(t.dimKl);
+      return t.loss;
+    }, varList);
+    try {
+      const loss = value.dataSync()[0];
+      const t = terms!;
+      const stats: VaeStepStats = {
+        step: step + 1,
+        loss,
+        recon: t.recon.dataSync()[0],
+        kl: t.kl.dataSync()[0],
+        klPerDim: Array.from(t.klPerDim.dataSync()),
+      };
+      if (this.objective.kind === 'capacity') stats.capacity = capacityAt(this.objective, step);
+      if (t.tc) stats.tc = t.tc.dataSync()[0];
+      if (t.mi) stats.mi = t.mi.dataSync()[0];
+      if (t.dimKl) stats.dimKl = t.dimKl.dataSync()[0];
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(step + 1, 'loss');
+      const gradNormSq = tf.tidy(() => tf.addN(varList.map((v) => tf.sum(tf.square(grads[v.name])))).dataSync()[0]);
+      if (!Number.isFinite(gradNormSq)) throw new NonFiniteLossError(step + 1, 'gradient');
+      const named: Record<string, tf.Tensor> = {};
+      for (const [name, v] of this.model.params) named[name] = grads[v.name];
+      this.optimizer.apply(named);
+      this.step += 1;
+      return stats;
+    } finally {
+      value.dispose();
+      tf.dispose(grads);
+      noise.dispose();
+      if (terms) tf.dispose(Object.values(terms) as tf.Tensor[]);
+    }
+  }
+
+  /** Weights and optimizer state as checkpoint arrays. */
+  stateArrays(): { arrays: Record<string, NamedArray>; optimizerStep: number } {
+    const opt = this.optimizer.getState();
+    return { arrays: { ...variablesToArrays(this.model.params, 'model/'), ...opt.arrays }, optimizerStep: opt.t };
+  }
+
+  /** Restores what stateArrays returned (shapes checked first; nothing is half-loaded). */
+  restore(arrays: Record<string, NamedArray>, optimizerStep: number, step: number, source: string): void {
+    assignArrays(this.model.params, arrays, 'model/', source);
+    this.optimizer.setState({ t: optimizerStep, arrays });
+    this.step = step;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
