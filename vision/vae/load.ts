@@ -75,5 +75,5 @@ export function loadVae(target: string, expectArch?: VaeArch): LoadedVae {
   const file = resolveVaeCheckpoint(target);
   const ckpt = loadCheckpoint(file, { kind: VAE_CHECKPOINT_KIND, arch: expectArch });
   const model = vaeFromCheckpoint(ckpt, file);
-  return { model, info: { ...(ckpt.meta as VaeCheckpointMeta), path: path.resolve(file) } };
+  return { model, info: { ...(ckpt.meta as unknown as VaeCheckpointMeta), path: path.resolve(file) } };
 }
