@@ -74,7 +74,7 @@ function oneMinusEntropy(r: Float64Array, count: number, len: number, at: (a: nu
       const p = (at(a, b) + 1e-11) / s;
       if (p > 0) h -= p * Math.log(p);
     }
-    out[a] = 1 - h / Math.log(base);
+    out[a] = Math.min(1, Math.max(0, 1 - h / Math.log(base))); // clamp rounding (0 ≤ H ≤ log base)
   }
   return out;
 }
