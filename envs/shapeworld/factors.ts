@@ -1,0 +1,204 @@
+/**
+ * The shape world's ground-truth generative factors and their value tables.
+ *
+ * Eleven discrete factors, in this order: agent_x, agent_y, goal_x, goal_y, goal_color, hazard_x,
+ * hazard_y, hazard_color, scale, orientation, background. Positions take POSITION_VALUES = 29
+ * values at sub-cell (2 px) resolution: position p puts an object's centre at pixel 4 + 2p, so the
+ * 29 values span the centres of an 8-cell board (cell c of an 8×8 grid is p = 4c). Categorical
+ * factors index the value lists of a FactorSpace — the variant's own lists, or for several variants
+ * the union of their lists in order of first appearance.
+ */
+import { UserError } from '../core/errors.ts';
+import type { ShapeName } from './shapes.ts';
+import { toHex, type Rgb, type Variant } from './variants.ts';
+
+export const FACTOR_NAMES = [
+  'agent_x',
+  'agent_y',
+  'goal_x',
+  'goal_y',
+  'goal_color',
+  'hazard_x',
+  'hazard_y',
+  'hazard_color',
+  'scale',
+  'orientation',
+  'background',
+] as const;
+export type FactorName = (typeof FACTOR_NAMES)[number];
+export const NUM_FACTORS = FACTOR_NAMES.length;
+
+/** Factor indices, for readable code: F.goal_x === 2. */
+export const F = Object.fromEntries(FACTOR_NAMES.map((n, i) => [n, i])) as { readonly [K in FactorName]: number };
+
+export const FRAME_SIZE = 64;
+export const FRAME_BYTES = FRAME_SIZE * FRAME_SIZE * 3;
+export const CELL_SIZE = 8;
+/** Sub-cell positions per axis: centres at pixels 4, 6, …, 60. */
+export const POSITION_VALUES = 29;
+
+/** Pixel coordinate (a pixel corner) of the centre of an object at position p. */
+export function positionToPixel(p: number): number {
+  return 4 + 2 * p;
+}
+
+/** The position value of grid cell c on a gridSize board (the board is centred in the frame). */
+export function cellToPosition(cell: number, gridSize: number): number {
+  return 16 - 2 * gridSize + 4 * cell;
+}
+
+/** The named factor values `info.factors` carries in the env (indices as in the factor tables). */
+export type FactorValues = { [K in FactorName]: number };
+
+/** What `info.factors` holds: the eleven factors plus the object shapes and any distractors. */
+export interface ShapeWorldFactors extends FactorValues {
+  /** Index into SHAPES. */
+  goal_shape: number;
+  hazard_shape: number;
+  /** Distractor objects: position values, colour index (into the distractor colours) and shape index. */
+  distractors: { x: number; y: number; color: number; shape: number }[];
+}
+
+/** The concrete values behind each categorical factor, for one variant or a union of variants. */
+export class FactorSpace {
+  readonly goalColors: Rgb[] = [];
+  readonly hazardColors: Rgb[] = [];
+  readonly distractorColors: Rgb[] = [];
+  readonly backgrounds: Rgb[] = [];
+  readonly scales: number[] = [];
+  readonly orientations: number[] = [];
+  readonly goalShape: ShapeName;
+  readonly hazardShape: ShapeName;
+  readonly distractorShape: ShapeName;
+  /** Number of values of each factor, in FACTOR_NAMES order. */
+  readonly factorSizes: number[];
+
+  constructor(readonly variants: readonly Variant[]) {
+    if (variants.length === 0) throw new Error('FactorSpace needs at least one variant');
+    const first = variants[0];
+    for (const v of variants) {
+      if (v.goal.shape !== first.goal.shape || v.hazard.shape !== first.hazard.shape) {
+        throw new UserError(
+          `variants '${first.name}' and '${v.name}' disagree on the goal/hazard shapes (${first.goal.shape}/${first.hazard.shape} vs ${v.goal.shape}/${v.hazard.shape}); build one dataset per task`,
+          'variants',
+        );
+      }
+      addAll(this.goalColors, v.goal.colors, sameRgb);
+      addAll(this.hazardColors, v.hazard.colors, sameRgb);
+      addAll(this.backgrounds, v.background, sameRgb);
+      addAll(this.scales, v.scales, Object.is);
+      addAll(this.orientations, v.orientations, Object.is);
+      if (v.distractors.count > 0) addAll(this.distractorColors, v.distractors.colors, sameRgb);
+    }
+    const withDistractors = variants.find((v) => v.distractors.count > 0);
+    for (const v of variants) {
+      if (v.distractors.count > 0 && v.distractors.shape !== withDistractors?.distractors.shape) {
+        throw new UserError(`variants '${withDistractors?.name}' and '${v.name}' use different distractor shapes; build one dataset per distractor shape`, 'variants');
+      }
+    }
+    this.goalShape = first.goal.shape;
+    this.hazardShape = first.hazard.shape;
+    this.distractorShape = (withDistractors ?? first).distractors.shape;
+    if (this.distractorColors.length === 0) this.distractorColors.push(...first.distractors.colors);
+    const P = POSITION_VALUES;
+    this.factorSizes = [P, P, P, P, this.goalColors.length, P, P, this.hazardColors.length, this.scales.length, this.orientations.length, this.backgrounds.length];
+  }
+
+  /**
+   * Maps factor indices of `local` (a space over a subset of these variants) into this space's
+   * indices: one table per factor (identity for positions).
+   */
+  remapFrom(local: FactorSpace): Int32Array[] {
+    const find = <T>(mine: T[], theirs: T[], eq: (a: T, b: T) => boolean) =>
+      Int32Array.from(theirs, (x) => {
+        const i = mine.findIndex((y) => eq(x, y));
+        if (i < 0) throw new Error('FactorSpace.remapFrom: value missing from the union space');
+        return i;
+      });
+    const identity = Int32Array.from({ length: POSITION_VALUES }, (_, i) => i);
+    return FACTOR_NAMES.map((name) => {
+      switch (name) {
+        case 'goal_color':
+          return find(this.goalColors, local.goalColors, sameRgb);
+        case 'hazard_color':
+          return find(this.hazardColors, local.hazardColors, sameRgb);
+        case 'scale':
+          return find(this.scales, local.scales, Object.is);
+        case 'orientation':
+          return find(this.orientations, local.orientations, Object.is);
+        case 'background':
+          return find(this.backgrounds, local.backgrounds, sameRgb);
+        default:
+          return identity;
+      }
+    });
+  }
+
+  /** Human-readable values of factor k (for reports and traversal labels). */
+  valueLabels(k: number): string[] {
+    switch (FACTOR_NAMES[k]) {
+      case 'goal_color':
+        return this.goalColors.map(toHex);
+      case 'hazard_color':
+        return this.hazardColors.map(toHex);
+      case 'background':
+        return this.backgrounds.map(toHex);
+      case 'scale':
+        return this.scales.map((s) => `${s}px`);
+      case 'orientation':
+        return this.orientations.map((o) => `${o}°`);
+      default:
+        return Array.from({ length: POSITION_VALUES }, (_, p) => `${positionToPixel(p)}px`);
+    }
+  }
+}
+
+function sameRgb(a: Rgb, b: Rgb): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
+}
+
+function addAll<T>(into: T[], values: readonly T[], eq: (a: T, b: T) => boolean): void {
+  for (const v of values) if (!into.some((x) => eq(x, v))) into.push(v);
+}
+
+/** Named factor values → one row of NUM_FACTORS indices. */
+export function factorsToArray(f: FactorValues, out: Int32Array = new Int32Array(NUM_FACTORS), offset = 0): Int32Array {
+  for (let k = 0; k < NUM_FACTORS; k++) out[offset + k] = f[FACTOR_NAMES[k]];
+  return out;
+}
+
+// ---- the oracle's features ---------------------------------------------------------------------
+
+/**
+ * Size of the oracle feature vector: the task-relevant ground truth a perfect vision module would
+ * extract — agent, goal and hazard positions normalised to [0, 1] (6), and the goal and hazard
+ * displacements from the agent in [-1, 1] (4). Nuisance factors (colours, background, scale,
+ * orientation) are left out on purpose: their indices mean different colours in different variants,
+ * and the task never depends on them, so the oracle is the transfer upper bound.
+ */
+export const ORACLE_FEATURE_SIZE = 10;
+
+/**
+ * Writes the oracle features of one state into out[offset .. offset + ORACLE_FEATURE_SIZE).
+ * `factors` is `info.factors` (named) or a row of factor indices (Int32Array, read from `rowOffset`).
+ */
+export function oracleFeatures(factors: FactorValues | Int32Array, out: Float32Array, offset = 0, rowOffset = 0): void {
+  const get = factors instanceof Int32Array ? (k: number) => factors[rowOffset + k] : (k: number) => factors[FACTOR_NAMES[k]];
+  const scale = POSITION_VALUES - 1;
+  const ax = get(F.agent_x);
+  const ay = get(F.agent_y);
+  const gx = get(F.goal_x);
+  const gy = get(F.goal_y);
+  const hx = get(F.hazard_x);
+  const hy = get(F.hazard_y);
+  out[offset] = ax / scale;
+  out[offset + 1] = ay / scale;
+  out[offset + 2] = gx / scale;
+  out[offset + 3] = gy / scale;
+  out[offset + 4] = hx / scale;
+  out[offset + 5] = hy / scale;
+  out[offset + 6] = (gx - ax) / scale;
+  out[offset + 7] = (gy - ay) / scale;
+  out[offset + 8] = (hx - ax) / scale;
+  out[offset + 9] = (hy - ay) / scale;
+}

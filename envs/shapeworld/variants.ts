@@ -1,0 +1,310 @@
+/**
+ * Variants of the shape world: plain, JSON-serialisable configs (palettes per role, background
+ * colours, object scales and orientations, distractor objects, grid size, which shape is the goal
+ * and which the hazard). Named variants are registered here; any other variant is a JSON object
+ * validated by one zod schema, with errors that name the field path (`goal.colors[2]`).
+ *
+ * The transfer story (DARLA): the goal/hazard identity is carried by SHAPE; colour, background,
+ * scale and distractors are nuisance factors that variants shift. Each non-source variant declares
+ * which factors it holds out, and `checkHeldOut(source, target)` verifies that those factor values
+ * really never occur in the source.
+ */
+import { z } from 'zod';
+import { UserError } from '../core/errors.ts';
+import { SHAPES, type ShapeName } from './shapes.ts';
+
+export type Rgb = readonly [number, number, number];
+
+/** Factors a variant can declare held out (absent from the source), plus 'distractors' (objects the source never shows). */
+export const HELD_OUT_FACTORS = ['goal_color', 'hazard_color', 'background', 'scale', 'orientation', 'distractors'] as const;
+export type HeldOutFactor = (typeof HELD_OUT_FACTORS)[number];
+
+/** Object sizes (side of the shape's box, pixels) a variant may use; cells are 8 px. */
+export const MIN_SCALE = 3;
+export const MAX_SCALE = 12;
+export const MAX_DISTRACTORS = 4;
+export const MIN_GRID = 4;
+export const MAX_GRID = 8;
+/** At most this many values per list, so every factor stays small (≤ 32 values). */
+export const MAX_VALUES = 16;
+
+const channel = z.int().min(0).max(255);
+const ColorSchema = z.union(
+  [
+    z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/)
+      .transform((s): Rgb => [parseInt(s.slice(1, 3), 16), parseInt(s.slice(3, 5), 16), parseInt(s.slice(5, 7), 16)]),
+    z.tuple([channel, channel, channel]).transform((t): Rgb => [t[0], t[1], t[2]]),
+  ],
+  { error: "expected a colour: '#rrggbb' or [r, g, b] with integers 0..255" },
+);
+const ShapeSchema = z.enum(SHAPES, { error: `expected one of the shapes ${SHAPES.join(', ')}` });
+const colorList = z.array(ColorSchema).min(1).max(MAX_VALUES);
+
+const RoleSchema = z.strictObject({
+  shape: ShapeSchema,
+  colors: colorList,
+});
+
+const DistractorSchema = z.strictObject({
+  count: z.int().min(0).max(MAX_DISTRACTORS),
+  shape: ShapeSchema,
+  colors: colorList,
+});
+
+export const VariantSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*$/, { error: 'expected a name of letters, digits, +, ., _ or -' }),
+    description: z.string().default(''),
+    gridSize: z.int().min(MIN_GRID).max(MAX_GRID).default(MAX_GRID),
+    background: colorList,
+    goal: RoleSchema,
+    hazard: RoleSchema,
+    distractors: DistractorSchema.default(() => ({ count: 0, shape: 'square' as const, colors: [[128, 128, 128] as Rgb] })),
+    scales: z.array(z.number().min(MIN_SCALE).max(MAX_SCALE)).min(1).max(MAX_VALUES),
+    orientations: z.array(z.number().min(-360).max(360)).min(1).max(MAX_VALUES),
+    heldOut: z.array(z.enum(HELD_OUT_FACTORS)).default([]),
+  })
+  .superRefine((v, ctx) => {
+    if (v.goal.shape === v.hazard.shape) {
+      ctx.addIssue({ code: 'custom', path: ['hazard', 'shape'], message: `must differ from goal.shape ('${v.goal.shape}'): shape tells goal from hazard` });
+    }
+    if (v.distractors.count > 0 && (v.distractors.shape === v.goal.shape || v.distractors.shape === v.hazard.shape)) {
+      ctx.addIssue({ code: 'custom', path: ['distractors', 'shape'], message: `must differ from the goal and hazard shapes ('${v.goal.shape}', '${v.hazard.shape}')` });
+    }
+    const lists: [string[], readonly unknown[]][] = [
+      [['background'], v.background],
+      [['goal', 'colors'], v.goal.colors],
+      [['hazard', 'colors'], v.hazard.colors],
+      [['distractors', 'colors'], v.distractors.colors],
+      [['scales'], v.scales],
+      [['orientations'], v.orientations],
+      [['heldOut'], v.heldOut],
+    ];
+    for (const [path, list] of lists) {
+      const seen = new Map<string, number>();
+      list.forEach((x, i) => {
+        const key = JSON.stringify(x);
+        const first = seen.get(key);
+        if (first !== undefined) ctx.addIssue({ code: 'custom', path: [...path, i], message: `duplicate of ${fieldPath([...path, first])}` });
+        else seen.set(key, i);
+      });
+    }
+    const cells = v.gridSize * v.gridSize;
+    if (cells < 3 + v.distractors.count) {
+      ctx.addIssue({ code: 'custom', path: ['gridSize'], message: `${v.gridSize}×${v.gridSize} has no room for the agent, goal, hazard and ${v.distractors.count} distractors` });
+    }
+  });
+
+/** A validated variant (colours as [r, g, b]). */
+export type Variant = z.output<typeof VariantSchema>;
+/** What a variant looks like in JSON (colours may be '#rrggbb' or [r, g, b]; defaults may be omitted). */
+export type VariantInput = z.input<typeof VariantSchema>;
+
+/** `['goal', 'colors', 2]` → `goal.colors[2]`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? String(p) : `.${String(p)}`;
+  return s === '' ? '(root)' : s;
+}
+
+export function toHex(c: Rgb): string {
+  return `#${c.map((x) => x.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * Validates a variant config. An object with `extends: '<named variant>'` starts from that variant
+ * and overrides its top-level keys (name defaults to 'custom'). `origin` names where the config came
+ * from in error messages. Throws UserError naming the first bad field.
+ */
+export function parseVariantConfig(raw: unknown, origin = 'variant'): Variant {
+  let input = raw;
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'extends' in raw) {
+    const { extends: base, ...rest } = raw as Record<string, unknown>;
+    if (typeof base !== 'string' || !NAMED.has(base)) {
+      throw new UserError(`${origin}: extends: expected one of the named variants ${[...NAMED.keys()].join(', ')}, got ${JSON.stringify(base)}`, 'extends');
+    }
+    input = { ...variantToJson(getVariant(base)), name: 'custom', ...rest };
+  }
+  const r = VariantSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issues = r.error.issues;
+  const first = fieldPath(issues[0].path);
+  const text = issues
+    .slice(0, 5)
+    .map((i) => `${fieldPath(i.path)}: ${i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message}`)
+    .join('; ');
+  throw new UserError(`${origin}: ${text}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''}`, first);
+}
+
+/** The JSON form of a variant (colours as '#rrggbb'); parseVariantConfig(variantToJson(v)) equals v. */
+export function variantToJson(v: Variant): VariantInput {
+  const role = (r: { shape: ShapeName; colors: readonly Rgb[] }) => ({ shape: r.shape, colors: r.colors.map(toHex) });
+  return {
+    name: v.name,
+    description: v.description,
+    gridSize: v.gridSize,
+    background: v.background.map(toHex),
+    goal: role(v.goal),
+    hazard: role(v.hazard),
+    distractors: { count: v.distractors.count, ...role(v.distractors) },
+    scales: [...v.scales],
+    orientations: [...v.orientations],
+    heldOut: [...v.heldOut],
+  };
+}
+
+// ---- the named variants -----------------------------------------------------------------------
+
+const SOURCE_GOAL = ['#e6194b', '#f58231', '#ffe119']; // red, orange, yellow
+const SOURCE_HAZARD = ['#4363d8', '#42d4f4', '#911eb4']; // blue, cyan, purple
+
+const SOURCE: VariantInput = {
+  name: 'source',
+  description: 'the training world: goal hearts in warm colours, hazard triangles in cool colours, dark backgrounds',
+  gridSize: 8,
+  background: ['#000000', '#1d1d3b', '#2e1f14'],
+  goal: { shape: 'heart', colors: SOURCE_GOAL },
+  hazard: { shape: 'triangle', colors: SOURCE_HAZARD },
+  distractors: { count: 0, shape: 'square', colors: ['#808080'] },
+  scales: [6, 7, 8],
+  orientations: [0, 90, 180, 270],
+  heldOut: [],
+};
+
+const NAMED_INPUTS: VariantInput[] = [
+  SOURCE,
+  {
+    ...SOURCE,
+    name: 'color-shift',
+    description: 'object colours from a palette disjoint from the source (goal and hazard)',
+    goal: { shape: 'heart', colors: ['#3cb44b', '#f032e6', '#fabed4'] }, // green, magenta, pink
+    hazard: { shape: 'triangle', colors: ['#bfef45', '#469990', '#dcbeff'] }, // lime, teal, lavender
+    heldOut: ['goal_color', 'hazard_color'],
+  },
+  {
+    ...SOURCE,
+    name: 'background-shift',
+    description: 'mid-tone background colours never seen in the source',
+    background: ['#4b5d3a', '#5a4a5e', '#3e5866'],
+    heldOut: ['background'],
+  },
+  {
+    ...SOURCE,
+    name: 'scale-shift',
+    description: 'objects much smaller or larger than in the source',
+    scales: [4, 10],
+    heldOut: ['scale'],
+  },
+  {
+    ...SOURCE,
+    name: 'distractor',
+    description: 'two extra non-rewarding squares, coloured like the source goals and hazards',
+    distractors: { count: 2, shape: 'square', colors: [...SOURCE_GOAL, ...SOURCE_HAZARD] },
+    heldOut: ['distractors'],
+  },
+  {
+    ...SOURCE,
+    name: 'recombination',
+    description: 'colour roles swapped: goals only in the source hazard colours, hazards in the source goal colours',
+    goal: { shape: 'heart', colors: SOURCE_HAZARD },
+    hazard: { shape: 'triangle', colors: SOURCE_GOAL },
+    heldOut: ['goal_color', 'hazard_color'],
+  },
+];
+
+const NAMED = new Map<string, Variant>(NAMED_INPUTS.map((v) => [v.name, parseVariantConfig(v, `named variant '${v.name}'`)]));
+
+/** The named variants, source first. */
+export function listVariants(): Variant[] {
+  return [...NAMED.values()];
+}
+
+export function variantNames(): string[] {
+  return [...NAMED.keys()];
+}
+
+/** A named variant; an unknown name is a UserError listing the known ones. */
+export function getVariant(name: string): Variant {
+  const v = NAMED.get(name);
+  if (v === undefined) throw new UserError(`unknown variant '${name}'; known variants: ${variantNames().join(', ')}`, 'variant');
+  return v;
+}
+
+/** A variant given as a name, a JSON object or a validated Variant. */
+export type VariantLike = string | Variant | VariantInput;
+
+export function resolveVariant(v: VariantLike): Variant {
+  if (typeof v === 'string') return getVariant(v);
+  return parseVariantConfig(v);
+}
+
+// ---- held-out checks --------------------------------------------------------------------------
+
+export interface HeldOutCheck {
+  factor: HeldOutFactor;
+  sourceValues: string[];
+  targetValues: string[];
+  /** Target values that also occur in the source (must be empty). */
+  overlap: string[];
+  ok: boolean;
+}
+
+export interface HeldOutReport {
+  source: string;
+  target: string;
+  ok: boolean;
+  checks: HeldOutCheck[];
+  /** Human-readable reasons when ok is false. */
+  problems: string[];
+}
+
+function valuesOf(v: Variant, factor: HeldOutFactor): string[] {
+  switch (factor) {
+    case 'goal_color':
+      return v.goal.colors.map(toHex);
+    case 'hazard_color':
+      return v.hazard.colors.map(toHex);
+    case 'background':
+      return v.background.map(toHex);
+    case 'scale':
+      return v.scales.map(String);
+    case 'orientation':
+      return v.orientations.map((o) => String(((o % 360) + 360) % 360));
+    case 'distractors':
+      // A distractor is a (shape, colour) object; none when count is 0.
+      return v.distractors.count === 0 ? [] : v.distractors.colors.map((c) => `${v.distractors.shape} ${toHex(c)}`);
+  }
+}
+
+/**
+ * Verifies the target's claims: for each factor in `target.heldOut`, none of the target's values
+ * occurs in the source (and, for 'distractors', the target really has some). Also checks that the
+ * task is the same — the goal and hazard shapes agree — so a transfer result means something.
+ */
+export function checkHeldOut(source: Variant, target: Variant): HeldOutReport {
+  const problems: string[] = [];
+  if (source.goal.shape !== target.goal.shape || source.hazard.shape !== target.hazard.shape) {
+    problems.push(
+      `task differs: source goal/hazard shapes are ${source.goal.shape}/${source.hazard.shape}, target's are ${target.goal.shape}/${target.hazard.shape}`,
+    );
+  }
+  const checks = target.heldOut.map((factor): HeldOutCheck => {
+    const sourceValues = valuesOf(source, factor);
+    const targetValues = valuesOf(target, factor);
+    const overlap = targetValues.filter((x) => sourceValues.includes(x));
+    const ok = overlap.length === 0 && targetValues.length > 0;
+    if (overlap.length > 0) problems.push(`${factor}: target '${target.name}' claims it held out but shares ${overlap.join(', ')} with '${source.name}'`);
+    if (targetValues.length === 0) problems.push(`${factor}: target '${target.name}' claims it held out but has no ${factor}`);
+    return { factor, sourceValues, targetValues, overlap, ok };
+  });
+  return { source: source.name, target: target.name, ok: problems.length === 0, checks, problems };
+}
+
+/** Like checkHeldOut, but throws a UserError listing the problems. */
+export function assertHeldOut(source: Variant, target: Variant): HeldOutReport {
+  const r = checkHeldOut(source, target);
+  if (!r.ok) throw new UserError(`variant '${target.name}' is not held out from '${source.name}': ${r.problems.join('; ')}`, 'variant');
+  return r;
+}
