@@ -120,6 +120,8 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
 
   reset(args: ResetArgs = {}): ResetResult<Uint8Array> {
     if (args.seed !== undefined) this.rng.reseed(args.seed);
+    // A reset that throws (a bad scene) leaves the env needing a good reset.
+    this.started = false;
     const scene = args.options?.scene;
     if (scene !== undefined) this.placeScene(parseOrThrow(SceneSchema, scene, 'options.scene'));
     else this.placeRandom();
