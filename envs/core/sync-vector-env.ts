@@ -7,13 +7,14 @@
  */
 import type { Env, Info } from './env.ts';
 import { make, type MakeOptions } from './registry.ts';
+import type { Dtype } from './space.ts';
 import { Box, type BoxValue } from './spaces/box.ts';
 import { Discrete } from './spaces/discrete.ts';
 import type { ObsArray, VectorEnv, VectorResetResult, VectorStepResult } from './vector-env.ts';
 
 export class SyncVectorEnv<O extends ObsArray = ObsArray> implements VectorEnv<O, BoxValue> {
   readonly numEnvs: number;
-  readonly singleObservationSpace: Box;
+  readonly singleObservationSpace: Box<Dtype>;
   readonly singleActionSpace: Discrete;
   readonly obsSize: number;
   readonly autoresetMode = 'next-step' as const;

@@ -34,7 +34,7 @@ function isOfDtype(x: unknown, dtype: Dtype): x is BoxValue {
   return x instanceof Float32Array;
 }
 
-export class Box<D extends Dtype = Dtype> implements Space<DtypeArray[D]> {
+export class Box<D extends Dtype = 'float32'> implements Space<DtypeArray[D]> {
   readonly shape: readonly number[];
   readonly dtype: D;
   /** Number of elements in one value (prod(shape)). */

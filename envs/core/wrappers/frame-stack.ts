@@ -5,20 +5,21 @@
  * observation ('reset', Gymnasium's default) or with zeros ('zero').
  */
 import type { Env, ResetArgs, ResetResult, StepResult } from '../env.ts';
+import type { Dtype, Space } from '../space.ts';
 import { Box, allocate, type BoxValue } from '../spaces/box.ts';
 import { Wrapper } from './wrapper.ts';
 
 export type FramePadding = 'reset' | 'zero';
 
-export class FrameStack<Act> extends Wrapper<BoxValue, Act> {
-  private readonly space: Box;
-  private readonly inner: Box;
+export class FrameStack<O extends BoxValue, Act> extends Wrapper<O, Act> {
+  private readonly space: Box<Dtype>;
+  private readonly inner: Box<Dtype>;
   /** Ring buffer of the last stackSize frames. */
-  private readonly frames: BoxValue[];
+  private readonly frames: O[];
   private head = 0;
 
   constructor(
-    env: Env<BoxValue, Act>,
+    env: Env<O, Act>,
     readonly stackSize: number,
     readonly padding: FramePadding = 'reset',
   ) {
@@ -40,14 +41,15 @@ export class FrameStack<Act> extends Wrapper<BoxValue, Act> {
       }
     }
     this.space = new Box(low, high, [stackSize, ...this.inner.shape], this.inner.dtype);
-    this.frames = Array.from({ length: stackSize }, () => allocate(this.inner.dtype, n));
+    this.frames = Array.from({ length: stackSize }, () => allocate(this.inner.dtype, n) as O);
   }
 
-  override get observationSpace(): Box {
-    return this.space;
+  /** Box([stackSize, ...shape]) of the inner dtype (so its values are O). */
+  override get observationSpace(): Box<Dtype> & Space<O> {
+    return this.space as Box<Dtype> & Space<O>;
   }
 
-  override reset(args?: ResetArgs): ResetResult<BoxValue> {
+  override reset(args?: ResetArgs): ResetResult<O> {
     const r = this.env.reset(args);
     for (const f of this.frames) {
       if (this.padding === 'reset') f.set(r.observation);
@@ -58,20 +60,20 @@ export class FrameStack<Act> extends Wrapper<BoxValue, Act> {
     return { observation: this.stacked(), info: r.info };
   }
 
-  override step(action: Act): StepResult<BoxValue> {
+  override step(action: Act): StepResult<O> {
     const r = this.env.step(action);
     this.push(r.observation);
     return { ...r, observation: this.stacked() };
   }
 
-  private push(obs: BoxValue): void {
+  private push(obs: O): void {
     this.frames[this.head].set(obs);
     this.head = (this.head + 1) % this.stackSize;
   }
 
-  private stacked(): BoxValue {
+  private stacked(): O {
     const n = this.inner.size;
-    const out = allocate(this.inner.dtype, n * this.stackSize);
+    const out = allocate(this.inner.dtype, n * this.stackSize) as O;
     // Oldest first: the slot after the most recent write is the oldest.
     for (let k = 0; k < this.stackSize; k++) out.set(this.frames[(this.head + k) % this.stackSize], k * n);
     return out;
