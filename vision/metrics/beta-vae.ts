@@ -49,6 +49,8 @@ export async function betaVaePoints(
   // Points per RepresentationFn round: as many whole points (2·batchSize frames each) as fit.
   const perGroup = Math.max(1, Math.floor(framesPerCall / (2 * batchSize)));
   let features = new Float64Array(0);
+  const [h, w, c] = data.observationShape;
+  const scratch = new Uint8Array(Math.min(framesPerCall, perGroup * 2 * batchSize) * h * w * c);
   let d = 0;
   for (let start = 0; start < numPoints; start += perGroup) {
     const g = Math.min(perGroup, numPoints - start);
@@ -62,7 +64,7 @@ export async function betaVaePoints(
       factors.set(f1, (2 * s) * batchSize * f);
       factors.set(f2, (2 * s + 1) * batchSize * f);
     }
-    const enc = await encodeFactors(data, represent, factors, g * 2 * batchSize, rng, framesPerCall);
+    const enc = await encodeFactors(data, represent, factors, g * 2 * batchSize, rng, framesPerCall, scratch);
     if (start === 0) {
       d = enc.numLatents;
       features = new Float64Array(numPoints * d);

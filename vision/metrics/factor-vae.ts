@@ -62,6 +62,8 @@ export async function factorVaeVotes(
   const votes = new Int32Array(f * d);
   const perGroup = Math.max(1, Math.floor(framesPerCall / batchSize));
   const labels = new Int32Array(perGroup);
+  const [h, w, c] = data.observationShape;
+  const scratch = new Uint8Array(Math.min(framesPerCall, perGroup * batchSize) * h * w * c);
   for (let start = 0; start < numPoints; start += perGroup) {
     const g = Math.min(perGroup, numPoints - start);
     const factors = new Int32Array(g * batchSize * f);
@@ -73,7 +75,7 @@ export async function factorVaeVotes(
       for (let i = 0; i < batchSize; i++) fac[i * f + k] = held;
       factors.set(fac, s * batchSize * f);
     }
-    const enc = await encodeFactors(data, represent, factors, g * batchSize, rng, framesPerCall);
+    const enc = await encodeFactors(data, represent, factors, g * batchSize, rng, framesPerCall, scratch);
     if (enc.numLatents !== d) throw new Error(`representation has ${enc.numLatents} latents, the variance estimate had ${d}`);
     for (let s = 0; s < g; s++) {
       const local = columnVariances(enc.codes.subarray(s * batchSize * d, (s + 1) * batchSize * d), batchSize, d, 1);

@@ -195,6 +195,8 @@ class TreeBuilder {
   private readonly bestRank: Int32Array;
   private readonly bestThreshold: Float64Array;
   private readonly rank: Int32Array;
+  /** Each column's values in its sort order (sequential reads in the hot loop). */
+  private readonly sortedVals: Float64Array[];
 
   constructor(
     private readonly cols: Float64Array[],
@@ -220,11 +222,12 @@ class TreeBuilder {
     this.bestRank = new Int32Array(m);
     this.bestThreshold = new Float64Array(m);
     this.rank = new Int32Array(m * d);
+    this.sortedVals = order.map((ord, f) => Float64Array.from(ord, (i) => cols[f][i]));
   }
 
   /** Fits a tree to targets g; writes each sample's leaf into leafOf and adds SSE reductions to importance. */
   build(g: Float64Array, leafOf: Int32Array, importance: Float64Array): Tree {
-    const { n, d, cols, order, minLeaf } = this;
+    const { n, d, cols, order, sortedVals, minLeaf } = this;
     const m = this.maxNodes;
     const tree: Tree = {
       feature: new Int32Array(m).fill(-1),
@@ -265,42 +268,52 @@ class TreeBuilder {
         }
       }
       if (!anyOpen) break;
-      // One pass per feature, all open nodes at once.
+      // One pass per feature, all open nodes at once (hot loop: locals only).
+      const open = this.open;
+      const leftSum = this.leftSum;
+      const leftCnt = this.leftCnt;
+      const lastVal = this.lastVal;
+      const cnt = this.cnt;
+      const sum = this.sum;
+      const bestProxy = this.bestProxy;
+      const bestRank = this.bestRank;
+      const rank = this.rank;
       for (let f = 0; f < d; f++) {
-        const col = cols[f];
+        const vals = sortedVals[f];
         const ord = order[f];
         for (let node = levelStart; node < levelEnd; node++) {
-          this.leftSum[node] = 0;
-          this.leftCnt[node] = 0;
+          leftSum[node] = 0;
+          leftCnt[node] = 0;
         }
         for (let t = 0; t < n; t++) {
           const i = ord[t];
           const node = nodeOf[i];
-          if (!this.open[node]) continue;
-          const v = col[i];
-          const nl = this.leftCnt[node];
+          if (open[node] === 0) continue;
+          const v = vals[t];
+          const nl = leftCnt[node];
           if (nl >= minLeaf) {
-            const nr = this.cnt[node] - nl;
-            const prev = this.lastVal[node];
+            const nr = cnt[node] - nl;
+            const prev = lastVal[node];
             if (nr >= minLeaf && v > prev + FEATURE_THRESHOLD) {
-              const sl = this.leftSum[node];
-              const sr = this.sum[node] - sl;
-              const diff = nr * sl - nl * sr;
+              const sl = leftSum[node];
+              const diff = nr * sl - nl * (sum[node] - sl);
               const proxy = (diff * diff) / (nl * nr); // Friedman's improvement, ∝ SSE reduction
-              const r = this.rank[node * d + f];
-              if (proxy > this.bestProxy[node] || (proxy === this.bestProxy[node] && r < this.bestRank[node])) {
-                this.bestProxy[node] = proxy;
-                this.bestFeature[node] = f;
-                this.bestRank[node] = r;
-                let thr = prev / 2 + v / 2;
-                if (thr === v || !Number.isFinite(thr)) thr = prev;
-                this.bestThreshold[node] = thr;
+              if (proxy >= bestProxy[node]) {
+                const r = rank[node * d + f];
+                if (proxy > bestProxy[node] || r < bestRank[node]) {
+                  bestProxy[node] = proxy;
+                  this.bestFeature[node] = f;
+                  bestRank[node] = r;
+                  let thr = prev / 2 + v / 2;
+                  if (thr === v || !Number.isFinite(thr)) thr = prev;
+                  this.bestThreshold[node] = thr;
+                }
               }
             }
           }
-          this.leftSum[node] += g[i];
-          this.leftCnt[node] = nl + 1;
-          this.lastVal[node] = v;
+          leftSum[node] += g[i];
+          leftCnt[node] = nl + 1;
+          lastVal[node] = v;
         }
       }
       // Split the nodes that found a split; children form the next level.

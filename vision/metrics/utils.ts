@@ -157,7 +157,8 @@ export function sampleFactorsChecked(data: GroundTruthData, n: number, rng: Rng)
 
 /**
  * Renders the frames of n factor rows and encodes them, at most `framesPerCall` frames per
- * RepresentationFn call; one frame buffer is reused across calls.
+ * RepresentationFn call; one frame buffer is reused across calls (pass `scratch` to reuse one across
+ * invocations too; it is used when it holds min(n, framesPerCall) frames).
  * @returns n × numLatents codes (row-major, float64) and numLatents.
  */
 export async function encodeFactors(
@@ -167,13 +168,15 @@ export async function encodeFactors(
   n: number,
   rng: Rng,
   framesPerCall = DEFAULT_FRAMES_PER_CALL,
+  scratch?: Uint8Array,
 ): Promise<{ codes: Float64Array; numLatents: number }> {
   const f = data.factorSizes.length;
   if (factors.length !== n * f) throw new Error(`encodeFactors: factors has ${factors.length} values, expected ${n}×${f}`);
   if (!Number.isInteger(framesPerCall) || framesPerCall < 1) throw new UserError(`framesPerCall must be a positive integer, got ${framesPerCall}`, 'framesPerCall');
   const [h, w, c] = data.observationShape;
   const frameSize = h * w * c;
-  const buffer = new Uint8Array(Math.min(n, framesPerCall) * frameSize);
+  const need = Math.min(n, framesPerCall) * frameSize;
+  const buffer = scratch !== undefined && scratch.length >= need ? scratch : new Uint8Array(need);
   let codes: Float64Array | null = null;
   let d = 0;
   for (let start = 0; start < n; start += framesPerCall) {
@@ -200,8 +203,8 @@ export async function encodeFactors(
 
 /**
  * disentanglement_lib's `generate_batch_factor_code`: numPoints i.i.d. factor rows and their codes.
- * The reference samples in batches of 16; batching only chunks an i.i.d. sample, so we sample in
- * chunks of `framesPerCall` and the estimator is the same.
+ * The reference samples in batches of 16; batching only chunks an i.i.d. sample, so we draw all
+ * factors at once and encode them `framesPerCall` frames at a time; the estimator is the same.
  */
 export async function generateFactorCode(
   data: GroundTruthData,
@@ -211,26 +214,9 @@ export async function generateFactorCode(
   framesPerCall = DEFAULT_FRAMES_PER_CALL,
 ): Promise<FactorCode> {
   checkGroundTruth(data);
-  const f = data.factorSizes.length;
-  const factors = new Int32Array(numPoints * f);
-  const parts: Float64Array[] = [];
-  let d = 0;
-  for (let start = 0; start < numPoints; start += framesPerCall) {
-    const m = Math.min(framesPerCall, numPoints - start);
-    const fac = sampleFactorsChecked(data, m, rng);
-    factors.set(fac, start * f);
-    const { codes, numLatents } = await encodeFactors(data, represent, fac, m, rng, framesPerCall);
-    if (parts.length > 0 && numLatents !== d) throw new Error(`representation changed width from ${d} to ${numLatents} latents`);
-    d = numLatents;
-    parts.push(codes);
-  }
-  const codes = new Float64Array(numPoints * d);
-  let off = 0;
-  for (const p of parts) {
-    codes.set(p, off);
-    off += p.length;
-  }
-  return { codes, factors, numPoints, numLatents: d, numFactors: f };
+  const factors = sampleFactorsChecked(data, numPoints, rng);
+  const { codes, numLatents } = await encodeFactors(data, represent, factors, numPoints, rng, framesPerCall);
+  return { codes, factors, numPoints, numLatents, numFactors: data.factorSizes.length };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -43,6 +43,13 @@ describe('evaluateDisentanglement', () => {
     expect(one.mig).toBeUndefined();
   });
 
+  it('never sends the encoder more than framesPerCall frames', async () => {
+    const rep = codes.identity();
+    const r = await evaluateDisentanglement(world, rep, new Rng(2), { scale: 0.005, framesPerCall: 100 });
+    expect(rep.maxBatch).toBe(100);
+    expect(r.beta_vae_eval_accuracy).toBe(1);
+  });
+
   it('adds KL per latent and active units when given the posterior', async () => {
     const posterior = async (frames: Uint8Array, n: number) => {
       const v = decodeStandardised(world, frames, n);
