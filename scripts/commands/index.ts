@@ -5,5 +5,7 @@
  */
 import type { Command } from 'commander';
 import { register as bench } from './bench.ts';
+import { register as demo } from './demo.ts';
+import { register as envs } from './envs.ts';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [bench];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [bench, envs, demo];
