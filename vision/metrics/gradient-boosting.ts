@@ -6,11 +6,14 @@
  * are sklearn's: each tree's total squared-error reduction per feature (over the root's sample
  * count), averaged over the trees that split at all, normalised to sum to 1.
  *
- * Why our own: npm has no maintained gradient-boosting classifier that exposes impurity importances
- * (mljs offers CART and random forests only; the xgboost/lightgbm ports are unmaintained native or
- * wasm builds). This one is ~250 lines, exact (pre-sorted features, every split point, level-wise
- * growth), and tested in test/vision/metrics. Ties between equally good splits are broken by a
- * seeded random feature order per node, as sklearn's splitter visits features in random order.
+ * Why our own: on npm we found mljs's `ml-cart` (single CART trees, random forests elsewhere in
+ * mljs) and a single-release `decision-tree` package, but no maintained gradient-boosting classifier
+ * exposing sklearn's impurity importances. This one is a few hundred lines, exact (pre-sorted
+ * features, every split point, level-wise growth), and checked against scikit-learn 1.2 by
+ * test/vision/metrics/sklearn-crosscheck (importances within 0.001). Ties between equally good
+ * splits are broken by a seeded random feature order per node, as sklearn's splitter visits features
+ * in random order. Cost: 100 · K trees × depth × features × samples; on our 2-core dev machine
+ * (shared, loaded) about 13 ns per unit, e.g. 11 s for a 29-class factor at n = 10000, d = 10.
  */
 import type { Rng } from '../../envs/core/rng.ts';
 
