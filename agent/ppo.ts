@@ -65,6 +65,8 @@ export interface TrainAgentOptions {
   vae?: LoadedVae;
   onProgress?: (p: TrainProgress) => void;
   onSnapshot?: (s: AgentSnapshot) => void;
+  /** Called with each metrics record as it is logged (throwing stops the run, like a kill). */
+  onMetrics?: (record: MetricRecord) => void;
   log?: (line: string) => void;
   /** Return the trained policy (the caller disposes it); otherwise it is freed. */
   keepPolicy?: boolean;
@@ -288,6 +290,7 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
       }
       run?.logMetrics(record);
       lastMetrics = record;
+      opts.onMetrics?.(record);
 
       if (update % cfg.checkpointInterval === 0 || update === numUpdates) lastCheckpoint = saveCheckpoint(update) ?? lastCheckpoint;
 
