@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../envs/core/errors.ts';
 import type { RngState } from '../envs/core/rng.ts';
 import { CheckpointDir, loadCheckpoint, type Checkpoint, type NamedArray } from '../vision/checkpoint/format.ts';
@@ -72,7 +73,8 @@ export function loadPolicyCheckpoint(target: string, flag = '--policy'): LoadedP
 export function networkFromCheckpoint(ckpt: LoadedPolicyCheckpoint): ActorCritic {
   const net = new ActorCritic(ckpt.meta.arch, 0);
   try {
-    assignArrays(net.params, ckpt.arrays, 'policy/', ckpt.file);
+    // tidy frees the temporary tensors assignArrays creates (the variables stay).
+    tf.tidy(() => assignArrays(net.params, ckpt.arrays, 'policy/', ckpt.file));
   } catch (err) {
     net.dispose();
     throw err;

@@ -19,7 +19,8 @@ import { RunDir, stableStringify, type MetricRecord } from '../envs/util/run-dir
 import { CheckpointDir } from '../vision/checkpoint/format.ts';
 import { assignArrays } from '../vision/checkpoint/tensors.ts';
 import { Adam } from '../vision/train/adam.ts';
-import { loadVae, type LoadedVae } from '../vision/vae/load.ts';
+import type { LoadedVae } from '../vision/vae/load.ts';
+import { loadEncoder } from './load-policy.ts';
 import { probabilitiesRow } from './categorical.ts';
 import { loadPolicyCheckpoint, POLICY_CHECKPOINT_KIND, policyCheckpoint, type PolicyCheckpointMeta } from './checkpoint.ts';
 import { derivedSizes, resolveAgentConfig, type AgentConfig } from './config.ts';
@@ -118,7 +119,7 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
 
   let vae = opts.vae;
   const ownsVae = vae === undefined && (cfg.frontend === 'darla' || cfg.frontend === 'entangled');
-  if (ownsVae) vae = loadVae(cfg.vae!);
+  if (ownsVae) vae = loadEncoder(cfg.vae!);
   const envs = makeTaskEnvs(task, N);
   let frontend: Frontend;
   try {
@@ -152,8 +153,11 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
       if (stableStringify(ckpt.meta.arch) !== stableStringify(arch)) {
         throw new UserError(`cannot resume from ${latest}: its network is ${stableStringify(ckpt.meta.arch)}, this config builds ${stableStringify(arch)}`, '--resume');
       }
-      assignArrays(net.params, ckpt.arrays, 'policy/', latest);
-      optimizer.setState({ t: ckpt.meta.optimizerStep, arrays: ckpt.arrays });
+      // tidy frees the temporary tensors that assigning arrays to variables leaves behind.
+      tf.tidy(() => {
+        assignArrays(net.params, ckpt.arrays, 'policy/', latest);
+        optimizer.setState({ t: ckpt.meta.optimizerStep, arrays: ckpt.arrays });
+      });
       actionRng.setState(ckpt.meta.rng.action);
       shuffleRng.setState(ckpt.meta.rng.shuffle);
       startUpdate = ckpt.meta.update;

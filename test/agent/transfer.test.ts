@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFrontend, frontendMismatch } from '../../agent/frontends.ts';
+import { loadPolicy } from '../../agent/load-policy.ts';
+import { trainAgent } from '../../agent/ppo.ts';
+import { runTransfer } from '../../agent/transfer.ts';
+import { UserError } from '../../envs/core/errors.ts';
+import { Box } from '../../envs/core/spaces/box.ts';
+import { registerTinyEnvs } from './tiny-envs.ts';
+import { writeRandomVae } from './vae-fixture.ts';
+
+let tmp: string;
+let vaeA: string;
+let vaeB: string;
+const runs: Record<string, string> = {};
+
+// Tiny budgets: these policies are not meant to be good, only real.
+const tiny = { env: 'ShapeWorld-v0', numEnvs: 4, numSteps: 16, numMinibatches: 2, updateEpochs: 1, totalSteps: 128, hidden: [8], evalInterval: 0, evalEpisodes: 2 } as const;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  registerTinyEnvs();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'darla-transfer-'));
+  vaeA = writeRandomVae(path.join(tmp, 'vae-a'), 1, { seenVariants: ['source', 'background-shift'] });
+  vaeB = writeRandomVae(path.join(tmp, 'vae-b'), 2);
+  for (const seed of [0, 1]) {
+    runs[`oracle${seed}`] = path.join(tmp, `oracle-${seed}`);
+    await trainAgent({ ...tiny, frontend: 'oracle', seed }, { runDir: runs[`oracle${seed}`] });
+  }
+  runs.darla = path.join(tmp, 'darla-0');
+  await trainAgent({ ...tiny, frontend: 'darla', vae: vaeA }, { runDir: runs.darla });
+  runs.cartpole = path.join(tmp, 'cartpole');
+  await trainAgent({ env: 'CartPole-v1', frontend: 'state', numEnvs: 2, numSteps: 8, totalSteps: 16, hidden: [4], evalEpisodes: 1 }, { runDir: runs.cartpole });
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('runTransfer', () => {
+  it('evaluates frozen policies on source and targets and writes the table, JSON and charts', async () => {
+    const out = path.join(tmp, 'transfer');
+    const before = tf.memory().numTensors;
+    const r = await runTransfer({
+      policies: [runs.oracle0, runs.oracle1, runs.darla],
+      variants: ['source', 'background-shift', 'color-shift'],
+      episodes: 3,
+      seeds: [0, 1],
+      runDir: out,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.rows).toHaveLength(2 * 2 * 3); // modes × agents × variants
+    expect(r.cells).toHaveLength(3 * 4 * 2 * 2); // policies × (source + 3 targets) × modes × seeds
+    const row = (agent: string, variant: string) => r.rows.find((x) => x.agent === agent && x.variant === variant && x.mode === 'deterministic')!;
+    expect(row('oracle', 'source').policySaw).toBe('yes');
+    expect(row('oracle', 'source').heldOut).toBeNull();
+    expect(row('oracle', 'source').visionSaw).toBe('n/a');
+    expect(row('oracle', 'color-shift').heldOut).toEqual({ claims: ['goal_color', 'hazard_color'], ok: true, problems: [] });
+    expect(row('oracle', 'color-shift').ciOver).toBe('training seeds');
+    expect(row('oracle', 'color-shift').targetReturn.n).toBe(2);
+    expect(row('darla', 'color-shift').ciOver).toBe('evaluation seeds');
+    expect(row('darla', 'color-shift').visionSaw).toBe('no');
+    expect(row('darla', 'background-shift').visionSaw).toBe('yes');
+    expect(row('darla', 'background-shift').policySaw).toBe('no');
+    // The source row's target is the source itself, evaluated on the same seeds: ratio exactly 1 where defined.
+    const src = row('oracle', 'source');
+    expect(src.targetReturn.mean).toBeCloseTo(src.sourceReturn.mean, 12);
+    for (const f of ['report.md', 'transfer.json', 'images/transfer_success.svg']) expect(fs.existsSync(path.join(out, f))).toBe(true);
+    const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(md).toContain('| oracle | color-shift | n/a | no | goal_color, hazard_color ✓ |');
+    expect(md).toContain('## Stochastic policy');
+  });
+
+  it('refuses an unknown variant, listing the known ones', async () => {
+    await expect(runTransfer({ policies: [runs.oracle0], variants: ['colour-shift'] })).rejects.toThrow(/unknown variant 'colour-shift'; known variants: source, color-shift/);
+  });
+
+  it('refuses a target whose claimed held-out factor overlaps the training variant', async () => {
+    const fake = JSON.stringify({ extends: 'source', name: 'fake-bg', heldOut: ['background'] });
+    const err = await runTransfer({ policies: [runs.oracle0], variants: [fake] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/fake-bg.*background.*shares/s);
+  });
+
+  it('refuses a policy paired with a different encoder', async () => {
+    const err = await runTransfer({ policies: [runs.darla], variants: ['source'], vae: vaeB }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/trained with encoder [0-9a-f]+ .*holds encoder [0-9a-f]+/);
+    expect(() => loadPolicy(runs.darla, { vae: vaeB })).toThrow(/trained with encoder/);
+  });
+
+  it('refuses a policy trained on another observation space', async () => {
+    await expect(runTransfer({ policies: [runs.cartpole] })).rejects.toThrow(/trained on CartPole-v1/);
+    // The front-end check itself: a 4-float state policy cannot run on 64×64×3 frames.
+    const trained = createFrontend('state', { obsSpace: new Box(-1, 1, [4], 'float32') }).record;
+    const now = { ...trained, obsShape: [64, 64, 3], inputShape: [64 * 64 * 3] };
+    expect(frontendMismatch(trained, now)).toMatch(/trained on 4 observations, this env gives 64×64×3/);
+  });
+});
