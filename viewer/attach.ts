@@ -1,6 +1,7 @@
 /**
- * Attach mode: a trainer (β-VAE pretraining or PPO) starts the viewer server in its own process and
- * streams into it. The trainer only ever calls cheap, non-blocking methods:
+ * Attach mode: a trainer (β-VAE pretraining or PPO) starts the viewer in its own process and
+ * streams into it. The server runs in a worker thread (viewer/worker-host.ts), so sockets never
+ * run on the trainer's thread; the trainer only ever calls cheap, non-blocking methods:
  *
  *   const viewer = opts.view ? await attachViewer({ port: opts.viewPort, title: 'pretrain β-VAE', latentModel }) : null;
  *   for (let step = 0; ; step++) {
@@ -9,7 +10,7 @@
  *       viewer.publish({ step, frame, width: 64, height: 64, mu, sigma, recon, kl });   // copied; buffers reusable
  *     }
  *     viewer?.publishScalars({ step, loss, recon: reconLoss, kl: klTotal });           // merged, ≤ 10 Hz
- *     if (viewer) await viewer.pump();                  // one macrotask so sockets get a turn
+ *     if (viewer) await viewer.pump();                  // lets latent-explorer decodes run (≤ 1 macrotask / 10 ms)
  *   }
  *   await viewer?.close();
  *
@@ -18,8 +19,8 @@
  * Controls that would change training (pause, variant, reset) are disabled on the page; the latent
  * explorer works when a `latentModel` is given (decodes run between training steps).
  */
-import { ViewerServer } from './server.ts';
 import type { LatentModel } from './source.ts';
+import { ViewerWorker } from './worker-host.ts';
 
 export interface AttachOptions {
   host?: string;
@@ -31,20 +32,23 @@ export interface AttachOptions {
   actionNames?: string[];
   /** Frames per second sent to pages at most; default 30. */
   maxFps?: number;
+  /** Serve the page (default true; tests without a browser turn it off). */
+  servePage?: boolean;
   log?: (line: string) => void;
 }
 
-/** Starts a viewer server in attach mode and prints where to open it. */
-export async function attachViewer(opts: AttachOptions = {}): Promise<ViewerServer> {
+/** Starts a viewer server (in a worker thread) in attach mode and prints where to open it. */
+export async function attachViewer(opts: AttachOptions = {}): Promise<ViewerWorker> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const server = await ViewerServer.start({
+  const viewer = await ViewerWorker.start({
     host: opts.host,
     port: opts.port,
     latentModel: opts.latentModel,
     maxFps: opts.maxFps,
+    servePage: opts.servePage,
     log,
     meta: { mode: 'attach', title: opts.title ?? 'darla training', actionNames: opts.actionNames ?? [] },
   });
-  log(`viewer: watching training at ${server.url}`);
-  return server;
+  log(`viewer: watching training at ${viewer.url}`);
+  return viewer;
 }

@@ -9,6 +9,7 @@ export { attachViewer, type AttachOptions } from './attach.ts';
 export { PatchMeansModel } from './patch-model.ts';
 export { PlaySession, type PlayOptions } from './play.ts';
 export { ViewerServer, type ViewerServerOptions, type PlayController } from './server.ts';
+export { ViewerWorker, type ViewerWorkerOptions } from './worker-host.ts';
 export type { EnvFactory, EpisodeEvent, LatentModel, PolicyModel, Scalars, Snapshot } from './source.ts';
 export { randomPolicy } from './source.ts';
 

@@ -68,6 +68,8 @@ export interface ViewerServerOptions {
   maxMessagesPerSec?: number;
   limits?: OutboxLimits;
   log?: (line: string) => void;
+  /** Called whenever the number of connected clients changes (the worker host mirrors it). */
+  onClients?: (count: number) => void;
 }
 
 interface Client {
@@ -89,7 +91,10 @@ export interface ServerStats {
   perClient: { id: number; sent: number; dropped: number; inflight: number; buffered: number }[];
 }
 
-/** Bytes of a frame's wire form the server will accept before asking ws to close (1009). */
+/** How often `pump()` yields to the event loop (ms): a third of a 30 fps frame interval. */
+const PUMP_INTERVAL_MS = 10;
+
+/** Largest client message ws reads at all; a bigger one closes that connection (1009). */
 const HARD_MAX_PAYLOAD = 1024 * 1024;
 
 const DEFAULT_META: Meta = {
@@ -113,6 +118,7 @@ export class ViewerServer {
   private order: number[] = [];
   private readonly minFrameInterval: number;
   private lastFrameAt = -Infinity;
+  private lastPumpAt = -Infinity;
   private seq = 0;
   private readonly scalarsInterval: number;
   private lastScalarsAt = -Infinity;
@@ -261,11 +267,15 @@ export class ViewerServer {
   }
 
   /**
-   * Lets the event loop run once (a macrotask) so the server can accept connections, read control
-   * messages and flush sockets. A trainer whose loop only awaits promises (microtasks) never gives
-   * I/O a turn; awaiting this once per step costs a few microseconds.
+   * Lets the event loop run (one macrotask) so the server can accept connections, read control
+   * messages and flush sockets — at most every `PUMP_INTERVAL_MS`; calls in between resolve at
+   * once. A trainer whose loop only awaits promises (microtasks) never gives I/O a turn, so it
+   * awaits this once per step; the cost is a few microseconds per step.
    */
   pump(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastPumpAt < PUMP_INTERVAL_MS) return Promise.resolve();
+    this.lastPumpAt = now;
     return new Promise((resolve) => setImmediate(resolve));
   }
 
@@ -430,11 +440,12 @@ export class ViewerServer {
       pendingDecode: null,
     };
     this.clients.set(id, client);
+    this.opts.onClients?.(this.clients.size);
     ws.on('message', (data, isBinary) => this.onMessage(client, data, isBinary));
     ws.on('error', () => {}); // a broken socket is followed by 'close'
     ws.on('close', () => {
       client.outbox.close();
-      this.clients.delete(id);
+      if (this.clients.delete(id)) this.opts.onClients?.(this.clients.size);
     });
     const state = this.opts.controller?.state() ?? null;
     client.outbox.sendReliable(toBytes({ type: 'hello', protocol: PROTOCOL_VERSION, meta: this.meta, state }));
