@@ -63,13 +63,17 @@ describe('attachViewer (server in a worker thread)', () => {
     const z = Array.from(mu);
     z[0] = 2;
     page.send({ type: 'decode', id: 9, z });
-    let decoded: Awaited<ReturnType<TestClient['next']>> | null = null;
-    const got = page.next((r) => r.kind === 'frame' && r.header.kind === 'decoded').then((r) => (decoded = r));
-    while (decoded === null) await viewer.pump(); // what a trainer's loop does between steps
+    const box: { frame?: { seq: number; pixels: Uint8Array } } = {};
+    const got = page
+      .next((r) => r.kind === 'frame' && r.header.kind === 'decoded')
+      .then((r) => {
+        if (r.kind === 'frame') box.frame = { seq: r.header.seq, pixels: r.pixels };
+      });
+    while (box.frame === undefined) await viewer.pump(); // what a trainer's loop does between steps
     await got;
     const expected = await model.decode(Float32Array.from(z), 1);
-    expect(decoded!.kind === 'frame' && decoded!.header.seq).toBe(9);
-    expect(decoded!.kind === 'frame' && Buffer.compare(Buffer.from(decoded!.pixels), Buffer.from(expected))).toBe(0);
+    expect(box.frame.seq).toBe(9);
+    expect(Buffer.compare(Buffer.from(box.frame.pixels), Buffer.from(expected))).toBe(0);
 
     // Controls that would change training are refused.
     page.send({ type: 'pause' });
