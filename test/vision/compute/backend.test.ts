@@ -1,0 +1,74 @@
+/**
+ * selectBackend: wasm starts multi-threaded with SIMD and our training kernels, choices are
+ * idempotent, unavailable explicit choices are UserErrors that say what to install, and a process
+ * that used the threaded wasm build still exits by itself.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { describeBackend, selectBackend } from '../../../vision/compute/backend.ts';
+import { UserError } from '../../../envs/core/errors.ts';
+
+const quiet = { log: () => {} };
+
+describe('selectBackend', () => {
+  it('starts wasm with SIMD, the machine’s threads and the training kernels; a second call returns the same info', async () => {
+    const lines: string[] = [];
+    const info = await selectBackend('wasm', { log: (l) => lines.push(l) });
+    expect(info.name).toBe('wasm');
+    expect(info.simd).toBe(true);
+    expect(info.threads).toBe(Math.min(os.availableParallelism(), 8));
+    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
+    expect(lines.join('\n')).toMatch(/^backend: wasm \(SIMD, \d+ threads?\)/);
+    expect(await selectBackend('wasm', quiet)).toBe(info);
+    expect(describeBackend(info)).toContain('wasm');
+  });
+
+  it('computes correctly on the threaded build', async () => {
+    await selectBackend('wasm', quiet);
+    const y = tf.tidy(() => tf.sum(tf.matMul(tf.ones([64, 128]), tf.fill([128, 32], 0.5))).dataSync()[0]);
+    expect(y).toBeCloseTo(64 * 32 * 64, 0);
+  });
+
+  it('refuses --backend tensorflow without tfjs-node, saying how to install it', async () => {
+    const err = await selectBackend('tensorflow', quiet).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).message).toMatch(/npm install @tensorflow\/tfjs-node-gpu@4\.22\.0/);
+    expect((err as UserError).message).toMatch(/CUDA 11\.2/);
+    expect((err as UserError).field).toBe('--backend');
+  });
+
+  it('auto falls back to wasm here and says why', async () => {
+    const info = await selectBackend('auto', quiet);
+    // This machine has no tfjs-node; it has no hardware GPU either (a software adapter is skipped).
+    expect(['wasm', 'webgpu']).toContain(info.name);
+    expect(info.reason).toMatch(/^auto: /);
+    if (info.name === 'wasm') expect(info.reason).toMatch(/tfjs-node/);
+  });
+
+  it('runs cpu on request', async () => {
+    const info = await selectBackend('cpu', quiet);
+    expect(info.name).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('lets a process that used threaded wasm exit on its own', () => {
+    const script = [
+      "import * as tf from '@tensorflow/tfjs-core';",
+      "import { selectBackend } from './vision/compute/backend.ts';",
+      "const info = await selectBackend('wasm', { log: () => {}, threads: 2 });",
+      'const y = tf.conv2d(tf.ones([2, 16, 16, 4]), tf.ones([3, 3, 4, 8]), 1, "same");',
+      'console.log(info.threads, y.shape.join("x"));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../../../', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 45_000,
+    });
+    expect(r.error, r.stderr).toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('2 2x16x16x8');
+  });
+});

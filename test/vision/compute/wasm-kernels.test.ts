@@ -1,0 +1,186 @@
+/**
+ * The wasm training kernels against the `cpu` backend's reference kernels, on seeded random shapes
+ * (strides 1–3, kernels 1–5, 'same' / 'valid' / explicit padding, 1–6 channels), on the exact shapes
+ * of the reference β-VAE and of a Nature-CNN pixel encoder, and for leaks: repeated calls must not
+ * grow the wasm backend's live data.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { Rng } from '../../../envs/core/rng.ts';
+import { registerWasmTrainingKernels } from '../../../vision/compute/wasm/kernels.ts';
+import { randomData, relError, runOn } from './helpers.ts';
+
+type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: [number, number];
+  pad: Pad;
+}
+
+const TOL = 2e-5;
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  registerWasmTrainingKernels();
+});
+
+function randomConvCase(rng: Rng): ConvCase {
+  const kh = 1 + rng.int(5);
+  const kw = 1 + rng.int(5);
+  const strides: [number, number] = [1 + rng.int(3), 1 + rng.int(3)];
+  const x: ConvCase['x'] = [1 + rng.int(3), kh + rng.int(12), kw + rng.int(12), 1 + rng.int(5)];
+  const filter: ConvCase['filter'] = [kh, kw, x[3], 1 + rng.int(6)];
+  const choice = rng.int(3);
+  const pad: Pad =
+    choice === 0
+      ? 'same'
+      : choice === 1
+        ? 'valid'
+        : [
+            [0, 0],
+            [rng.int(kh), rng.int(kh)],
+            [rng.int(kw), rng.int(kw)],
+            [0, 0],
+          ];
+  return { x, filter, strides, pad };
+}
+
+function outShape(c: ConvCase): [number, number, number, number] {
+  return tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast').outShape;
+}
+
+function describeCase(c: ConvCase): string {
+  return `x=${c.x} filter=${c.filter} strides=${c.strides} pad=${JSON.stringify(c.pad)}`;
+}
+
+async function compareBackpropFilter(c: ConvCase, seed: number): Promise<number> {
+  const rng = new Rng(seed);
+  const x = randomData(rng, c.x);
+  const dy = randomData(rng, outShape(c));
+  const run = () =>
+    tf.engine().runKernel(
+      tf.Conv2DBackpropFilter,
+      { x: tf.tensor(x.data, x.shape), dy: tf.tensor(dy.data, dy.shape) },
+      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: c.filter } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+  const [ref] = await runOn('cpu', run);
+  const [got] = await runOn('wasm', run);
+  return relError(got, ref);
+}
+
+async function compareBackpropInput(c: ConvCase, seed: number): Promise<number> {
+  const rng = new Rng(seed);
+  const w = randomData(rng, c.filter);
+  const dy = randomData(rng, outShape(c));
+  const run = () =>
+    tf.engine().runKernel(
+      tf.Conv2DBackpropInput,
+      { dy: tf.tensor(dy.data, dy.shape), filter: tf.tensor(w.data, w.shape) },
+      { inputShape: c.x, strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+  const [ref] = await runOn('cpu', run);
+  const [got] = await runOn('wasm', run);
+  return relError(got, ref);
+}
+
+// The training shapes of the reference β-VAE (batch 2 here) and of a Nature-CNN-like pixel encoder.
+const MODEL_CASES: ConvCase[] = [
+  { x: [2, 64, 64, 3], filter: [4, 4, 3, 32], strides: [2, 2], pad: 'same' },
+  { x: [2, 32, 32, 32], filter: [4, 4, 32, 32], strides: [2, 2], pad: 'same' },
+  { x: [2, 16, 16, 32], filter: [4, 4, 32, 64], strides: [2, 2], pad: 'same' },
+  { x: [2, 8, 8, 64], filter: [4, 4, 64, 64], strides: [2, 2], pad: 'same' },
+  { x: [2, 64, 64, 3], filter: [8, 8, 3, 32], strides: [4, 4], pad: 'valid' },
+  { x: [2, 15, 15, 32], filter: [4, 4, 32, 64], strides: [2, 2], pad: 'valid' },
+  { x: [2, 6, 6, 64], filter: [3, 3, 64, 64], strides: [1, 1], pad: 'valid' },
+];
+
+describe('wasm Conv2DBackpropFilter', () => {
+  it('matches cpu on 40 random shapes', async () => {
+    const rng = new Rng(11);
+    for (let i = 0; i < 40; i++) {
+      const c = randomConvCase(rng);
+      const err = await compareBackpropFilter(c, 100 + i);
+      expect(err, describeCase(c)).toBeLessThan(TOL);
+    }
+  });
+
+  it('matches cpu on the β-VAE and Nature-CNN shapes', async () => {
+    for (const [i, c] of MODEL_CASES.entries()) {
+      expect(await compareBackpropFilter(c, 200 + i), describeCase(c)).toBeLessThan(TOL);
+    }
+  });
+});
+
+describe('wasm Conv2DBackpropInput', () => {
+  it('matches cpu on 40 random shapes', async () => {
+    const rng = new Rng(12);
+    for (let i = 0; i < 40; i++) {
+      const c = randomConvCase(rng);
+      const err = await compareBackpropInput(c, 300 + i);
+      expect(err, describeCase(c)).toBeLessThan(TOL);
+    }
+  });
+
+  it('matches cpu on the β-VAE and Nature-CNN shapes', async () => {
+    for (const [i, c] of MODEL_CASES.entries()) {
+      expect(await compareBackpropInput(c, 400 + i), describeCase(c)).toBeLessThan(TOL);
+    }
+  });
+});
+
+describe('wasm BatchMatMul', () => {
+  it('matches cpu for every transpose combination, ranks 2 and 3, batched fallback included', async () => {
+    const rng = new Rng(13);
+    for (let i = 0; i < 24; i++) {
+      const m = 1 + rng.int(40);
+      const k = 1 + rng.int(40);
+      const n = 1 + rng.int(40);
+      const tA = rng.int(2) === 1;
+      const tB = rng.int(2) === 1;
+      const batch = i % 3 === 2 ? 1 + rng.int(3) : 1;
+      const lead = i % 3 === 0 ? [] : [batch];
+      const a = randomData(rng, [...lead, ...(tA ? [k, m] : [m, k])]);
+      const b = randomData(rng, [...lead, ...(tB ? [n, k] : [k, n])]);
+      const run = () => tf.matMul(tf.tensor(a.data, a.shape), tf.tensor(b.data, b.shape), tA, tB);
+      const [ref] = await runOn('cpu', run);
+      const [got] = await runOn('wasm', run);
+      expect(relError(got, ref), `a=${a.shape} b=${b.shape} tA=${tA} tB=${tB}`).toBeLessThan(TOL);
+    }
+  });
+
+  it('keeps the output rank and shape of the stock kernel', async () => {
+    await tf.setBackend('wasm');
+    const out = tf.tidy(() => tf.matMul(tf.ones([1, 5, 3]), tf.ones([1, 4, 3]), false, true));
+    expect(out.shape).toEqual([1, 5, 4]);
+    out.dispose();
+  });
+});
+
+describe('wasm training kernels', () => {
+  it('free every intermediate (live tensors and wasm data do not grow)', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.randomNormal([2, 16, 16, 8]) as tf.Tensor4D;
+    const w = tf.randomNormal([4, 4, 8, 12]) as tf.Tensor4D;
+    const dy = tf.randomNormal([2, 8, 8, 12]) as tf.Tensor4D;
+    const a = tf.randomNormal([6, 7]) as tf.Tensor2D;
+    const round = () =>
+      tf.tidy(() => {
+        tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [4, 4, 8, 12] } as unknown as tf.NamedAttrMap);
+        tf.conv2dTranspose(dy, w, [2, 16, 16, 8], 2, 'same');
+        tf.conv2dTranspose(dy, w, [2, 18, 18, 8], 2, 'valid');
+        tf.matMul(a, a, true, false);
+        tf.matMul(a, a, false, true);
+      });
+    round();
+    const tensors = tf.memory().numTensors;
+    const data = backend.numDataIds();
+    for (let i = 0; i < 3; i++) round();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(data);
+    tf.dispose([x, w, dy, a]);
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * Registers the project's wasm training kernels over tfjs-backend-wasm 4.22's missing or slow ones.
+ * Each replacement is composed from the backend's fast (XNNPACK-backed) kernels and checked against
+ * the `cpu` backend in test/vision/compute. The stock implementation stays reachable (heap.ts
+ * `runStock`) for the cases a replacement does not cover.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { rememberStockKernel } from './heap.ts';
+import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.ts';
+import { conv2DBackpropInputWasm } from './conv2d-backprop-input.ts';
+import { batchMatMulWasm } from './batch-matmul.ts';
+
+/** The kernels we supply, and the implementation of each. */
+const KERNELS: ReadonlyArray<[string, (args: never) => tf.TensorInfo]> = [
+  [tf.Conv2DBackpropFilter, conv2DBackpropFilterWasm],
+  [tf.Conv2DBackpropInput, conv2DBackpropInputWasm],
+  [tf.BatchMatMul, batchMatMulWasm],
+];
+
+let registered = false;
+
+/**
+ * Replaces (or adds) our training kernels on the 'wasm' backend. Idempotent. Call it after the wasm
+ * backend is registered; the stock kernels it replaces are remembered first so ours can fall back.
+ * Returns the kernel names now served by this module.
+ */
+export function registerWasmTrainingKernels(): string[] {
+  const names = KERNELS.map(([name]) => name);
+  if (registered) return names;
+  for (const [name, kernelFunc] of KERNELS) {
+    const stock = rememberStockKernel(name);
+    if (stock !== undefined) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  }
+  registered = true;
+  return names;
+}
