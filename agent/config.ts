@@ -83,6 +83,10 @@ export function resolveAgentConfig(input: unknown, source = 'config'): AgentConf
   const parsed = AgentConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue.code === 'unrecognized_keys') {
+      const known = Object.keys(AgentConfigSchema.shape).join(', ');
+      throw new UserError(`${source}: unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}; known keys: ${known}`, issue.keys[0]);
+    }
     const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
     throw new UserError(`${source}: ${where}: ${issue.message}`, where);
   }
