@@ -7,6 +7,8 @@ import type { Command } from 'commander';
 import { register as bench } from './bench.ts';
 import { register as demo } from './demo.ts';
 import { register as envs } from './envs.ts';
+import { register as trainAgent } from './train-agent.ts';
+import { register as transfer } from './transfer.ts';
 import { register as view } from './view.ts';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [bench, envs, demo, view];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [bench, envs, demo, trainAgent, transfer, view];
