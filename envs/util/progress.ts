@@ -1,7 +1,7 @@
 /**
  * Progress bars for long work (pretraining, agent training, transfer, the pipeline), on stderr so
- * stdout stays machine-readable. On a terminal it redraws in place; elsewhere (CI, pipes, files) it
- * prints a line every few seconds. `quiet` turns it off (tests, `--json`).
+ * stdout stays machine-readable. On a terminal it redraws in place (cli-progress); elsewhere (CI,
+ * pipes, files) it prints a plain line every few seconds. `quiet` turns it off (tests, `--json`).
  */
 import cliProgress from 'cli-progress';
 
@@ -25,8 +25,54 @@ export interface ProgressOptions {
 
 const noop: Progress = { update() {}, setTotal() {}, stop() {} };
 
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  if (s < 60) return `${Math.round(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Without a terminal, cli-progress redraws from a timer, which never fires while training holds the
+ * event loop; this prints a plain line from update() itself, at most every `everyMs`.
+ */
+function lineProgress(opts: ProgressOptions, everyMs = 5000): Progress {
+  let total = opts.total;
+  const start = opts.start ?? 0;
+  const t0 = performance.now();
+  let last = -Infinity;
+  let lastValue = start;
+  let lastFields: Record<string, string | number> = {};
+  const print = (value: number) => {
+    const elapsed = (performance.now() - t0) / 1000;
+    const rate = (value - start) / Math.max(elapsed, 1e-9);
+    const eta = rate > 0 ? (total - value) / rate : Number.NaN;
+    const pct = total > 0 ? Math.floor((100 * value) / total) : 0;
+    const fields = (opts.fields ?? []).map((f) => `${f} ${lastFields[f] ?? '-'}`).join(' | ');
+    process.stderr.write(`${opts.label} ${value}/${total} (${pct}%)${fields ? ' | ' + fields : ''} | elapsed ${formatSeconds(elapsed)} | ETA ${formatSeconds(eta)}\n`);
+  };
+  return {
+    update(value, fields) {
+      lastValue = value;
+      if (fields) lastFields = { ...lastFields, ...fields };
+      const now = performance.now();
+      if (now - last >= everyMs) {
+        last = now;
+        print(value);
+      }
+    },
+    setTotal(t) {
+      total = t;
+    },
+    stop() {
+      print(lastValue);
+    },
+  };
+}
+
 export function createProgress(opts: ProgressOptions): Progress {
   if (opts.quiet) return noop;
+  if (!process.stderr.isTTY) return lineProgress(opts);
   const fieldText = (opts.fields ?? []).map((f) => `${f} {${f}}`).join(' | ');
   const bar = new cliProgress.SingleBar(
     {
@@ -34,8 +80,6 @@ export function createProgress(opts: ProgressOptions): Progress {
       barsize: 24,
       stream: process.stderr,
       hideCursor: false,
-      noTTYOutput: !process.stderr.isTTY,
-      notTTYSchedule: 5000,
       etaBuffer: 50,
       fps: 5,
       formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? String(v) : String(v)),

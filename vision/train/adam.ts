@@ -44,8 +44,8 @@ export class Adam {
     this.eps = config.eps ?? 1e-8;
     this.maxGradNorm = config.maxGradNorm;
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, `${p.name}/adam_m`));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, `${p.name}/adam_v`));
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
     }
   }
 

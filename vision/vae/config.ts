@@ -31,8 +31,8 @@ export const PretrainConfigSchema = z
     logEvery: z.number().int().min(1),
     /** Save a checkpoint every this many steps (and at the end). */
     checkpointEvery: z.number().int().min(1),
-    /** Sample-size scale for the disentanglement metrics at the end (1 = disentanglement_lib's). */
-    metricsScale: z.number().positive().max(1),
+    /** Multiplies the metrics' sample sizes (evaluate.ts METRIC_SHARES; 1 = the project's defaults). */
+    metricsScale: z.number().positive().max(50),
   })
   .strict();
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
@@ -65,6 +65,6 @@ export function defaultPretrainConfig(steps = DEFAULT_STEPS): PretrainConfig {
     lr: 5e-4,
     logEvery: 25,
     checkpointEvery: 500,
-    metricsScale: 0.2,
+    metricsScale: 1,
   };
 }

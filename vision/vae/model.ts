@@ -59,7 +59,8 @@ export class BetaVae {
     const rng = new Rng(seed);
     const list: [string, tf.Variable][] = [];
     const add = (name: string, init: tf.Tensor) => {
-      const v = tf.variable(init, true, `vae/${name}`);
+      // Unnamed: tfjs variable names are process-global, and several models may live side by side.
+      const v = tf.variable(init, true);
       init.dispose();
       this.p[name] = v;
       list.push([name, v]);

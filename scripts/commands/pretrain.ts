@@ -1,0 +1,143 @@
+/**
+ * `darla pretrain`: trains the β-VAE on shape-world frames (the "see" stage) and evaluates it:
+ * progress bar, metrics.jsonl, checkpoints with --resume, then disentanglement scores, traversal and
+ * reconstruction images and vision.md in the run directory. `darla evaluate-vision <run>` re-runs the
+ * evaluation alone. Every flag and the optional --config file are validated before any work starts.
+ */
+import fs from 'node:fs';
+import { Option, type Command } from 'commander';
+import { UserError } from '../../envs/core/errors.ts';
+import { floatInRange, intInRange, backendOption, seedOption, type BackendChoice } from '../cli/options.ts';
+
+interface PretrainFlags {
+  config?: string;
+  objective?: 'beta' | 'capacity' | 'tcvae';
+  beta?: number;
+  gamma?: number;
+  cMax?: number;
+  rampSteps?: number;
+  latents?: number;
+  likelihood?: 'bernoulli' | 'gaussian';
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  variants?: string;
+  randomFrames?: number;
+  factorFrames?: number;
+  metricsScale?: number;
+  runDir: string;
+  resume: boolean;
+  fresh: boolean;
+  eval: boolean;
+  quiet: boolean;
+  backend: BackendChoice;
+  seed: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('pretrain')
+    .description('train the β-VAE on shape-world frames and evaluate its disentanglement (the "see" stage)')
+    .option('--config <file>', 'JSON file with any PretrainConfig fields (flags override it)')
+    .addOption(new Option('--objective <kind>', 'beta (Higgins), capacity (Burgess; the default), tcvae (Chen)').choices(['beta', 'capacity', 'tcvae']))
+    .option('--beta <x>', 'β for the beta and tcvae objectives (default 4 / 6)', floatInRange(0))
+    .option('--gamma <x>', 'γ for the capacity objective (default 1000)', floatInRange(0))
+    .option('--c-max <nats>', 'C_max for the capacity objective (default 25)', floatInRange(0))
+    .option('--ramp-steps <n>', 'steps over which C grows 0 → C_max (default 80% of --steps)', intInRange(1))
+    .option('--latents <n>', 'number of latents (default 10)', intInRange(1, 256))
+    .addOption(new Option('--likelihood <kind>', 'decoder likelihood (default bernoulli)').choices(['bernoulli', 'gaussian']))
+    .option('--steps <n>', 'training steps (default 3000)', intInRange(1))
+    .option('--batch-size <n>', 'batch size (default 64)', intInRange(1, 1024))
+    .option('--lr <x>', 'Adam learning rate (default 5e-4)', floatInRange(0, 1, { exclusiveMin: true }))
+    .option('--variants <list>', 'comma-separated variants whose frames the β-VAE sees (default: all named variants)')
+    .option('--random-frames <n>', 'random-policy frames (default 30000)', intInRange(0))
+    .option('--factor-frames <n>', 'factor-sampled frames (default 30000)', intInRange(0))
+    .option('--metrics-scale <x>', 'metric sample sizes × this (default 1: MIG/TC/KL at ½, DCI at ⅕, BetaVAE/FactorVAE at 1/50 of disentanglement_lib\'s)', floatInRange(0, 50, { exclusiveMin: true }))
+    .option('--run-dir <dir>', 'where the run is written', 'runs/pretrain')
+    .option('--resume', 'continue the run in --run-dir from its last checkpoint', false)
+    .option('--fresh', 'delete --run-dir first and start over', false)
+    .option('--no-eval', 'skip the evaluation after training')
+    .option('--quiet', 'no progress bar', false)
+    .addOption(backendOption())
+    .addOption(seedOption())
+    .action(async (flags: PretrainFlags) => {
+      if (flags.resume && flags.fresh) throw new UserError('--resume and --fresh contradict each other; pick one', '--resume');
+      const config = await buildConfig(flags);
+      const { runPretrain } = await import('../run-pretrain.ts');
+      await runPretrain(config, { runDir: flags.runDir, resume: flags.resume, fresh: flags.fresh, evaluate: flags.eval, quiet: flags.quiet, backend: flags.backend, seed: flags.seed });
+    });
+
+  program
+    .command('evaluate-vision')
+    .description('measure a pretrained β-VAE: MIG, BetaVAE, FactorVAE, DCI, KL per latent, traversal images')
+    .argument('<run>', 'a pretraining run directory')
+    .option('--variant <name>', "variant whose factor dataset the metrics use", 'source')
+    .option('--metrics-scale <x>', 'metric sample sizes × this (default 1: MIG/TC/KL at ½, DCI at ⅕, BetaVAE/FactorVAE at 1/50 of disentanglement_lib\'s)', floatInRange(0, 50, { exclusiveMin: true }), 1)
+    .option('--metrics <list>', 'comma-separated subset: mig, beta_vae, factor_vae, dci, total_correlation, kl')
+    .addOption(backendOption())
+    .addOption(seedOption())
+    .action(async (runPath: string, flags: { variant: string; metricsScale: number; metrics?: string; backend: BackendChoice; seed: number }) => {
+      const { runEvaluateVision } = await import('../run-pretrain.ts');
+      await runEvaluateVision(runPath, { variant: flags.variant, scale: flags.metricsScale, metrics: flags.metrics?.split(',').map((s) => s.trim()), backend: flags.backend, seed: flags.seed });
+    });
+}
+
+/** Defaults ← --config file ← flags, then one strict validation. */
+async function buildConfig(flags: PretrainFlags) {
+  const { PretrainConfigSchema, defaultPretrainConfig, defaultObjective } = await import('../../vision/vae/config.ts');
+  let fromFile: Record<string, unknown> = {};
+  if (flags.config !== undefined) {
+    if (!fs.existsSync(flags.config)) throw new UserError(`config file ${flags.config} does not exist`, '--config');
+    try {
+      fromFile = JSON.parse(fs.readFileSync(flags.config, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new UserError(`config file ${flags.config} is not valid JSON: ${(err as Error).message}`, '--config');
+    }
+    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new UserError(`config file ${flags.config} must hold a JSON object`, '--config');
+  }
+  const steps = flags.steps ?? (typeof fromFile.steps === 'number' ? fromFile.steps : undefined);
+  const base = defaultPretrainConfig(steps);
+  const fileObjective = (fromFile.objective ?? {}) as Record<string, unknown>;
+  const kind = flags.objective ?? (fileObjective.kind as NonNullable<PretrainFlags['objective']> | undefined) ?? 'capacity';
+  if (!['beta', 'capacity', 'tcvae'].includes(kind)) throw new UserError(`unknown objective '${String(kind)}'; choose beta, capacity or tcvae`, 'objective.kind');
+  const objective: Record<string, unknown> = { ...defaultObjective(kind, base.steps), ...(fileObjective.kind === kind ? fileObjective : {}) };
+  if (flags.beta !== undefined) {
+    if (kind === 'capacity') throw new UserError('--beta applies to the beta and tcvae objectives; the capacity objective uses --gamma and --c-max', '--beta');
+    objective.beta = flags.beta;
+  }
+  if (flags.gamma !== undefined || flags.cMax !== undefined || flags.rampSteps !== undefined) {
+    if (kind !== 'capacity' && flags.gamma !== undefined && kind !== 'tcvae') throw new UserError('--gamma applies to the capacity and tcvae objectives', '--gamma');
+    if (kind !== 'capacity' && (flags.cMax !== undefined || flags.rampSteps !== undefined)) throw new UserError('--c-max and --ramp-steps apply to the capacity objective only', flags.cMax !== undefined ? '--c-max' : '--ramp-steps');
+    if (flags.gamma !== undefined) objective.gamma = flags.gamma;
+    if (flags.cMax !== undefined) objective.cMax = flags.cMax;
+    if (flags.rampSteps !== undefined) objective.rampSteps = flags.rampSteps;
+  }
+  const fileData = (fromFile.data ?? {}) as Record<string, unknown>;
+  const fileArch = (fromFile.arch ?? {}) as Record<string, unknown>;
+  const merged = {
+    ...base,
+    ...fromFile,
+    arch: { ...base.arch, ...fileArch, ...(flags.latents !== undefined ? { latents: flags.latents } : {}), ...(flags.likelihood !== undefined ? { likelihood: flags.likelihood } : {}) },
+    objective,
+    data: {
+      ...base.data,
+      ...fileData,
+      ...(flags.variants !== undefined ? { variants: flags.variants.split(',').map((s) => s.trim()).filter((s) => s !== '') } : {}),
+      ...(flags.randomFrames !== undefined ? { randomPolicyFrames: flags.randomFrames } : {}),
+      ...(flags.factorFrames !== undefined ? { factorFrames: flags.factorFrames } : {}),
+    },
+    steps: base.steps,
+    ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
+    ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+    ...(flags.metricsScale !== undefined ? { metricsScale: flags.metricsScale } : {}),
+  };
+  const parsed = PretrainConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserError(`invalid pretraining config at ${issue.path.join('.') || '(root)'}: ${issue.message}`, issue.path.join('.'));
+  }
+  // Variants are checked now too, so a typo fails before any frames are made.
+  const { parseVariantArg } = await import('../../envs/shapeworld/variant-arg.ts');
+  for (const v of parsed.data.data.variants) parseVariantArg(v);
+  return parsed.data;
+}

@@ -1,0 +1,116 @@
+/**
+ * The work behind `darla pretrain` and `darla evaluate-vision` (kept out of the command module so
+ * `darla --help` never loads tfjs): choose the backend, refuse a run directory whose checkpoint has
+ * another architecture, train, evaluate, and print where everything went.
+ */
+import path from 'node:path';
+import { UserError } from '../envs/core/errors.ts';
+import { RunDir, stableStringify } from '../envs/util/run-dir.ts';
+import { installInterruptHandlers, stopRequested } from '../envs/util/interrupt.ts';
+import type { BackendChoice } from './cli/options.ts';
+import type { PretrainConfig } from '../vision/vae/config.ts';
+
+export interface RunPretrainOptions {
+  runDir: string;
+  resume: boolean;
+  fresh: boolean;
+  evaluate: boolean;
+  quiet: boolean;
+  backend: BackendChoice;
+  seed: number;
+  log?: (line: string) => void;
+}
+
+const stderr = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Refuses to resume a run whose recorded architecture differs from the requested one. */
+export function checkResumable(runDir: string, config: PretrainConfig): void {
+  const run = new RunDir(runDir);
+  if (!run.exists()) return;
+  const existing = run.readRecord();
+  const old = (existing.config as Partial<PretrainConfig> | undefined)?.arch;
+  if (existing.kind === 'pretrain' && old !== undefined && stableStringify(old) !== stableStringify(config.arch)) {
+    const diffs = Object.keys({ ...old, ...config.arch })
+      .filter((k) => stableStringify((old as Record<string, unknown>)[k]) !== stableStringify((config.arch as Record<string, unknown>)[k]))
+      .map((k) => `${k}: checkpoint ${stableStringify((old as Record<string, unknown>)[k])}, requested ${stableStringify((config.arch as Record<string, unknown>)[k])}`);
+    throw new UserError(`the checkpoint in ${run.root} is from a different architecture (${diffs.join('; ')}); nothing was overwritten. Use another --run-dir, or --fresh to discard it`, '--run-dir');
+  }
+}
+
+export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptions) {
+  const log = opts.log ?? stderr;
+  if (opts.resume) checkResumable(opts.runDir, config);
+  const { selectBackend } = await import('../vision/compute/backend.ts');
+  const backend = await selectBackend(opts.backend, { log });
+  const { pretrain } = await import('../vision/vae/pretrain.ts');
+  const { evaluateVisionRun } = await import('../vision/vae/evaluate.ts');
+  installInterruptHandlers(log);
+  const result = await pretrain(config, { runDir: opts.runDir, seed: opts.seed, resume: opts.resume, fresh: opts.fresh, quiet: opts.quiet, log, backend: backend.name, shouldStop: stopRequested });
+  if (!result.finished) {
+    log(`stopped at step ${result.step}/${config.steps}; run again with --resume to continue`);
+    return result;
+  }
+  if (opts.evaluate) {
+    log('evaluating disentanglement on the source factor dataset…');
+    const ev = await evaluateVisionRun(result.runDir, result.model, {
+      scale: config.metricsScale,
+      seed: opts.seed,
+      log,
+      title: `β-VAE (${describeObjective(config)})`,
+      imgPerSec: result.imgPerSec,
+      steps: config.steps,
+      objective: describeObjective(config),
+      heldOutFrames: { frames: result.data.evalFrames, n: result.data.evalCount },
+    });
+    log(`MIG ${fmt(ev.scores.mig)} · BetaVAE ${fmt(ev.scores.beta_vae_eval_accuracy)} · FactorVAE ${fmt(ev.scores.factor_vae_eval_accuracy)} · DCI ${fmt(ev.scores.dci_disentanglement)} · active latents ${ev.scores.active_units}`);
+    log(`wrote ${path.relative(process.cwd(), result.runDir.root)}/{scores.json,vision.md,images/traversals.png,images/reconstructions.png}`);
+  }
+  return result;
+}
+
+export async function runEvaluateVision(runPath: string, opts: { variant: string; scale: number; metrics?: string[]; backend: BackendChoice; seed: number; log?: (line: string) => void }) {
+  const log = opts.log ?? stderr;
+  const run = new RunDir(runPath);
+  const record = run.readRecord();
+  if (record.kind !== 'pretrain') throw new UserError(`${run.root} is a ${record.kind} run, not a pretraining run`, 'run');
+  const { parseVariantArg } = await import('../envs/shapeworld/variant-arg.ts');
+  parseVariantArg(opts.variant);
+  const { selectBackend } = await import('../vision/compute/backend.ts');
+  await selectBackend(opts.backend, { log });
+  const { loadVae } = await import('../vision/vae/load.ts');
+  const { evaluateVisionRun } = await import('../vision/vae/evaluate.ts');
+  const { model, info } = loadVae(run.root);
+  const config = record.config as PretrainConfig;
+  const ev = await evaluateVisionRun(run, model, {
+    variant: opts.variant,
+    scale: opts.scale,
+    metrics: opts.metrics,
+    seed: opts.seed,
+    log,
+    title: `β-VAE (${describeObjective(config)})`,
+    steps: info.step,
+    objective: describeObjective(config),
+  });
+  const s = ev.scores;
+  const line = { run: run.root, step: info.step, variant: opts.variant, ...s };
+  process.stdout.write(JSON.stringify(line) + '\n');
+  log(`MIG ${fmt(s.mig)} · BetaVAE ${fmt(s.beta_vae_eval_accuracy)} · FactorVAE ${fmt(s.factor_vae_eval_accuracy)} · DCI ${fmt(s.dci_disentanglement)} · active latents ${s.active_units ?? 'n/a'}`);
+  model.dispose();
+  return ev;
+}
+
+export function describeObjective(config: PretrainConfig): string {
+  const o = config.objective;
+  switch (o.kind) {
+    case 'beta':
+      return `beta, β=${o.beta}`;
+    case 'capacity':
+      return `capacity, γ=${o.gamma}, C_max=${o.cMax}, ramp ${o.rampSteps} steps`;
+    case 'tcvae':
+      return `tcvae, α=${o.alpha}, β=${o.beta}, γ=${o.gamma}`;
+  }
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined ? 'n/a' : v.toFixed(3);
+}
