@@ -21,6 +21,8 @@ export interface ViewerStats {
   episodes: number;
   lastMu: number[] | null;
   lastStep: number;
+  /** Checksum of the last live frame's RGB bytes (the e2e test compares it with the drawn pixels). */
+  liveChecksum: number | null;
   decodedChecksum: number | null;
   decodeRequests: number;
   errors: string[];
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     episodes: 0,
     lastMu: null,
     lastStep: 0,
+    liveChecksum: null,
     decodedChecksum: null,
     decodeRequests: 0,
     errors: [],
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
     stats.frames[h.kind]++;
     if (h.kind === 'live') {
       stats.lastStep = h.step;
+      stats.liveChecksum = checksum(pixels);
       if (h.sentAt > 0) latency.push(receivedAt - h.sentAt);
     }
     if (h.kind === 'decoded') {
