@@ -2,7 +2,7 @@
  * The viewer's public API: start a play viewer (an agent or a random policy playing any variant)
  * or attach one to a training run (viewer/attach.ts), plus the interfaces it consumes.
  */
-import { PlaySession, type PlayOptions } from './play.ts';
+import { MAX_FPS, PlaySession, type PlayOptions } from './play.ts';
 import { ViewerServer } from './server.ts';
 
 export { attachViewer, type AttachOptions } from './attach.ts';
@@ -17,7 +17,7 @@ export interface PlayViewerOptions extends PlayOptions {
   host?: string;
   port?: number;
   title?: string;
-  /** Frames per second sent to pages at most; default 60 (the session's own speed paces it). */
+  /** Frames per second sent to pages at most; default MAX_FPS (240): the session's own speed paces it. */
   maxFps?: number;
 }
 
@@ -35,7 +35,7 @@ export async function startPlayViewer(opts: PlayViewerOptions): Promise<PlayView
     port: opts.port,
     latentModel: opts.latentModel,
     controller: session,
-    maxFps: opts.maxFps ?? 60,
+    maxFps: opts.maxFps ?? MAX_FPS,
     log: opts.log,
     meta: { mode: 'play', title: opts.title ?? 'darla play' },
   });
