@@ -86,10 +86,10 @@ async function compareBackpropInput(c: ConvCase, seed: number): Promise<number> 
   return relError(got, ref);
 }
 
-// The training shapes of the reference β-VAE (batch 2 here) and of a Nature-CNN-like pixel encoder.
+// The training shapes of the reference β-VAE (batch 1–2 here) and of a Nature-CNN-like pixel encoder.
 const MODEL_CASES: ConvCase[] = [
-  { x: [2, 64, 64, 3], filter: [4, 4, 3, 32], strides: [2, 2], pad: 'same' },
-  { x: [2, 32, 32, 32], filter: [4, 4, 32, 32], strides: [2, 2], pad: 'same' },
+  { x: [1, 64, 64, 3], filter: [4, 4, 3, 32], strides: [2, 2], pad: 'same' },
+  { x: [1, 32, 32, 32], filter: [4, 4, 32, 32], strides: [2, 2], pad: 'same' },
   { x: [2, 16, 16, 32], filter: [4, 4, 32, 64], strides: [2, 2], pad: 'same' },
   { x: [2, 8, 8, 64], filter: [4, 4, 64, 64], strides: [2, 2], pad: 'same' },
   { x: [2, 64, 64, 3], filter: [8, 8, 3, 32], strides: [4, 4], pad: 'valid' },
@@ -159,6 +159,62 @@ describe('wasm BatchMatMul', () => {
   });
 });
 
+describe('wasm Transpose, Sum and Identity', () => {
+  it('transpose matches cpu for random shapes and permutations (tiled and stock paths, float32 and int32)', async () => {
+    const rng = new Rng(14);
+    for (let i = 0; i < 30; i++) {
+      const rank = 2 + rng.int(4);
+      const shape = Array.from({ length: rank }, () => 1 + rng.int(7));
+      // Every fourth case has ~150k-300k elements, enough to take the tiled path.
+      if (i % 4 === 0) shape[0] = Math.ceil(150_000 / shape.slice(1).reduce((a, b) => a * b, 1)) + rng.int(1000);
+      const perm = Array.from(rng.permutation(rank));
+      const x = randomData(rng, shape);
+      const dtype = i % 5 === 1 ? 'int32' : 'float32';
+      const run = () => tf.transpose(tf.tensor(dtype === 'int32' ? Int32Array.from(x.data, (v) => Math.round(v * 100)) : x.data, shape, dtype), perm);
+      const [ref] = await runOn('cpu', run);
+      const [got] = await runOn('wasm', run);
+      expect(relError(got, ref), `shape=${shape} perm=${perm} ${dtype}`).toBe(0);
+    }
+  });
+
+  it('sum matches cpu for leading, middle, trailing and scattered axes, keepDims or not', async () => {
+    const rng = new Rng(15);
+    const cases: Array<[number[], number[]]> = [
+      [[64, 8, 8, 32], [0, 1, 2]],
+      [[16, 16, 16, 3], [0, 1, 2]],
+      [[5, 6, 7, 2], [1, 2]],
+      [[9, 300], [0]],
+      [[4, 5, 6], [2]],
+      [[4, 5, 6], [0, 2]],
+      [[3, 4, 5, 6], [0, 1, 2, 3]],
+      [[7], [0]],
+    ];
+    for (const [shape, axes] of cases) {
+      for (const keepDims of [false, true]) {
+        const x = randomData(rng, shape);
+        const run = () => tf.sum(tf.tensor(x.data, shape), axes, keepDims);
+        const [ref] = await runOn('cpu', run);
+        const [got] = await runOn('wasm', run);
+        await tf.setBackend('wasm');
+        const outShape = tf.tidy(() => run().shape);
+        await tf.setBackend('cpu');
+        const refShape = tf.tidy(() => run().shape);
+        expect(outShape, `shape=${shape} axes=${axes}`).toEqual(refShape);
+        expect(relError(got, ref), `shape=${shape} axes=${axes} keepDims=${keepDims}`).toBeLessThan(TOL);
+      }
+    }
+  });
+
+  it('identity shares memory and survives disposing its source', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.engine().runKernel(tf.Identity, { x }) as tf.Tensor;
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+  });
+});
+
 describe('wasm training kernels', () => {
   it('free every intermediate (live tensors and wasm data do not grow)', async () => {
     await tf.setBackend('wasm');
@@ -174,6 +230,9 @@ describe('wasm training kernels', () => {
         tf.conv2dTranspose(dy, w, [2, 18, 18, 8], 2, 'valid');
         tf.matMul(a, a, true, false);
         tf.matMul(a, a, false, true);
+        tf.sum(dy, [0, 1, 2]);
+        tf.transpose(x, [3, 1, 2, 0]);
+        tf.engine().runKernel(tf.Identity, { x });
       });
     round();
     const tensors = tf.memory().numTensors;

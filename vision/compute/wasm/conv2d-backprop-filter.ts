@@ -8,10 +8,54 @@
  * output [Ci, KH, KW, Co] is dW with its first axis moved. Rows/columns the forward pass never read
  * (negative bottom/right padding) are cropped first. NHWC only, like every wasm conv kernel;
  * any stride, 'same' / 'valid' / explicit padding and rounding mode.
+ *
+ * The "filter" here is as large as dy and new at every call, so building the XNNPACK operator
+ * (tfjs transposes the filter to [Co, K], XNNPACK packs it) costs as much as the convolution. That
+ * transpose hits cache-set aliasing whenever K = OH·OW·N is a multiple of 1024 (always, for
+ * power-of-two images and batches): 12–18 ns per weight instead of ~3.5. So when K is such a
+ * multiple, dy's filter gets one extra row and column of zero taps (the conv pads x by one more
+ * stride to match), which moves K off the bad stride and changes no output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { free, runStock, type WasmBackend } from './heap.ts';
+import { alloc, f32, free, runStock, type WasmBackend } from './heap.ts';
 import { transposeWasm } from './transpose.ts';
+
+/** Extra zero taps (per spatial axis) that keep the filter's K = taps·N off multiples of 1024. */
+export function aliasPadding(oh: number, ow: number, n: number): number {
+  let extra = 0;
+  while (((oh + extra) * (ow + extra) * n) % 1024 === 0 && extra < 8) extra++;
+  return extra;
+}
+
+/**
+ * dy [N, OH, OW, Co] → filter [OH+e, OW+e, N, Co] (e extra taps of zeros at the end of each axis).
+ * Copies contiguous rows of Co floats; rows of the extra taps are zero-filled.
+ */
+function dyAsFilter(backend: WasmBackend, dy: tf.TensorInfo, extra: number): tf.TensorInfo {
+  const [n, oh, ow, co] = dy.shape;
+  const fh = oh + extra;
+  const fw = ow + extra;
+  const out = alloc(backend, [fh, fw, n, co]);
+  const src = f32(backend, dy);
+  const dst = f32(backend, out);
+  const rowStride = oh * ow * co;
+  let d = 0;
+  for (let y = 0; y < fh; y++) {
+    for (let x = 0; x < fw; x++) {
+      if (y >= oh || x >= ow) {
+        dst.fill(0, d, d + n * co);
+        d += n * co;
+        continue;
+      }
+      let s = (y * ow + x) * co;
+      for (let b = 0; b < n; b++, s += rowStride, d += co) {
+        if (co >= 32) dst.set(src.subarray(s, s + co), d);
+        else for (let c = 0; c < co; c++) dst[d + c] = src[s + c];
+      }
+    }
+  }
+  return out;
+}
 
 interface BackpropFilterAttrs {
   strides: number | [number, number];
@@ -43,9 +87,11 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: tf.TensorInfo; dy:
   }
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  // Padding after the last input row/column so that the dilated "filter" (dy) yields exactly KH×KW.
-  const bottom = (oh - 1) * sh + kh - top - h;
-  const right = (ow - 1) * sw + kw - left - w;
+  const extra = aliasPadding(oh, ow, n);
+  // Padding after the last input row/column so that the dilated "filter" (dy, plus `extra` zero
+  // taps) yields exactly KH×KW outputs.
+  const bottom = (oh + extra - 1) * sh + kh - top - h;
+  const right = (ow + extra - 1) * sw + kw - left - w;
 
   // x: [N, H, W, Ci] → [Ci, H, W, N] (the batch becomes the contraction channel).
   let xt = transposeWasm(backend, x, [3, 1, 2, 0]);
@@ -54,8 +100,8 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: tf.TensorInfo; dy:
     free(backend, xt);
     xt = cropped;
   }
-  // dy: [N, OH, OW, Co] → [OH, OW, N, Co], a filter with one tap per output position.
-  const dyt = transposeWasm(backend, dy, [1, 2, 0, 3]);
+  // dy: [N, OH, OW, Co] → [OH(+e), OW(+e), N, Co], a filter with one tap per output position.
+  const dyt = dyAsFilter(backend, dy, extra);
   const convOut = runStock(
     'Conv2D',
     backend,

@@ -25,11 +25,19 @@ export function rememberStockKernel(name: string): tf.KernelConfig | undefined {
   return stockKernels.get(name);
 }
 
+/** Receives the time of every stock kernel our kernels run (profiling; see vision/compute/profile.ts). */
+let stockTimer: ((kernel: string, ms: number) => void) | undefined;
+export function setStockKernelTimer(timer: ((kernel: string, ms: number) => void) | undefined): void {
+  stockTimer = timer;
+}
+
 /** Runs the wasm backend's own kernel `name` (the stock one, even if ours replaced it). */
 export function runStock(name: string, backend: WasmBackend, inputs: Record<string, tf.TensorInfo>, attrs: Attrs = {}): tf.TensorInfo {
   const cfg = stockKernels.get(name) ?? tf.getKernel(name, 'wasm');
   if (cfg === undefined) throw new Error(`wasm backend has no kernel '${name}'`);
+  const t0 = stockTimer === undefined ? 0 : performance.now();
   const out = cfg.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap });
+  if (stockTimer !== undefined) stockTimer(name, performance.now() - t0);
   if (Array.isArray(out)) throw new Error(`kernel '${name}' returned several outputs; expected one`);
   return out;
 }
@@ -59,6 +67,14 @@ export function f32(backend: WasmBackend, info: tf.TensorInfo): Float32Array {
   const buffer = mod.wasmMemory !== undefined ? mod.wasmMemory.buffer : mod.HEAPU8.buffer;
   const { memoryOffset } = backend.dataIdMap.get(info.dataId);
   return new Float32Array(buffer, memoryOffset, tf.util.sizeFromShape(info.shape));
+}
+
+/** A float32 or int32 tensor's memory as the matching typed array (same caveat as f32). */
+export function typedView(backend: WasmBackend, info: tf.TensorInfo): Float32Array | Int32Array {
+  const v = f32(backend, info);
+  if (info.dtype === 'float32') return v;
+  if (info.dtype === 'int32') return new Int32Array(v.buffer, v.byteOffset, v.length);
+  throw new Error(`typedView: unsupported dtype ${info.dtype}`);
 }
 
 /** Same data, new shape (no copy); free the result like any intermediate. */

@@ -9,12 +9,18 @@ import { rememberStockKernel } from './heap.ts';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputWasm } from './conv2d-backprop-input.ts';
 import { batchMatMulWasm } from './batch-matmul.ts';
+import { identityWasm } from './identity.ts';
+import { sumWasm } from './sum.ts';
+import { transposeKernel } from './transpose.ts';
 
 /** The kernels we supply, and the implementation of each. */
 const KERNELS: ReadonlyArray<[string, (args: never) => tf.TensorInfo]> = [
   [tf.Conv2DBackpropFilter, conv2DBackpropFilterWasm],
   [tf.Conv2DBackpropInput, conv2DBackpropInputWasm],
   [tf.BatchMatMul, batchMatMulWasm],
+  [tf.Identity, identityWasm],
+  [tf.Sum, sumWasm],
+  [tf.Transpose, transposeKernel],
 ];
 
 let registered = false;
