@@ -37,7 +37,7 @@ async function startViewer(port = 0): Promise<PlayViewer> {
   const world = worldSource({ variants: ['source', 'color-shift', 'background-shift'] });
   return startPlayViewer({
     port,
-    title: 'darla · e2e',
+    title: 'darla · ShapeWorld-v0',
     makeEnv: world.makeEnv,
     variants: world.variants,
     variant: world.start,
@@ -123,6 +123,7 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
     const barsAfter = await canvasShot(page, s1.layout.latents);
     expect(barsAfter.equals(barsBefore)).toBe(false);
     expect(pageErrors).toEqual([]);
+    expect((await stats(page)).errors).toEqual([]); // every server message validated against the protocol
   }, 40_000);
 
   it('switches variant live', async () => {
@@ -187,6 +188,7 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-e2e.png') });
     expect(pageErrors).toEqual([]);
+    expect((await stats(page)).errors).toEqual([]);
   }, 40_000);
 
   it('renders with pixi WebGL too (SwiftShader in headless Chromium)', async () => {

@@ -17,7 +17,8 @@ export class TestClient {
   readonly opened: Promise<void>;
   readonly closed: Promise<number>;
 
-  constructor(url: string, headers: Record<string, string> = {}) {
+  /** `keepPixels: false` keeps only frame headers (for tests that count memory). */
+  constructor(url: string, headers: Record<string, string> = {}, private readonly keepPixels = true) {
     this.ws = new WebSocket(url, { headers });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
@@ -27,9 +28,13 @@ export class TestClient {
     this.ws.on('error', () => {});
     this.ws.on('message', (data, isBinary) => {
       const buf = data as Buffer;
-      const r: Received = isBinary
-        ? { kind: 'frame', ...decodeFrame(new Uint8Array(buf.buffer, buf.byteOffset, buf.length)), at: performance.timeOrigin + performance.now() }
-        : { kind: 'json', msg: JSON.parse(buf.toString('utf8')) as ServerMessage };
+      let r: Received;
+      if (isBinary) {
+        const { header, pixels } = decodeFrame(new Uint8Array(buf.buffer, buf.byteOffset, buf.length));
+        r = { kind: 'frame', header, pixels: this.keepPixels ? pixels : new Uint8Array(0), at: performance.timeOrigin + performance.now() };
+      } else {
+        r = { kind: 'json', msg: JSON.parse(buf.toString('utf8')) as ServerMessage };
+      }
       this.received.push(r);
       this.waiters = this.waiters.filter((w) => {
         if (!w.pred(r)) return true;
@@ -39,8 +44,8 @@ export class TestClient {
     });
   }
 
-  static async connect(wsUrl: string): Promise<TestClient> {
-    const c = new TestClient(wsUrl);
+  static async connect(wsUrl: string, keepPixels = true): Promise<TestClient> {
+    const c = new TestClient(wsUrl, {}, keepPixels);
     await c.opened;
     return c;
   }
