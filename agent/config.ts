@@ -27,7 +27,9 @@ export const AgentConfigSchema = z
     totalSteps: int(1).default(200_000).describe('total env steps (all envs together)'),
     numEnvs: int(1).max(1024).default(16).describe('parallel envs per rollout (their frames are encoded as one batch)'),
     numSteps: int(1).default(64).describe('steps per env per rollout (batch = numEnvs × numSteps)'),
-    lr: pos().default(2.5e-4).describe('Adam learning rate'),
+    // CleanRL uses 2.5e-4; on the shape world (oracle, seed 0) that reached 90% held-out success after
+    // ~72k steps, 1e-3 within 41k (approx_kl stays ~1e-3), and env steps are what the CPU budget buys.
+    lr: pos().default(1e-3).describe('Adam learning rate'),
     annealLr: z.boolean().default(true).describe('anneal the learning rate linearly to 0 over the run'),
     gamma: unit().default(0.99).describe('discount γ'),
     gaeLambda: unit().default(0.95).describe('GAE λ'),
