@@ -1,0 +1,212 @@
+/**
+ * `darla bench backends`: the reference β-VAE (vision/vae/model.ts: 4 convs 32-32-64-64 4×4/2, FC
+ * 256, 10 latents, mirrored decoder; 64×64×3; Bernoulli; the β objective; Adam via VaeTrainer) on
+ * each tfjs backend, at batch 64:
+ *   vae_train_img_per_sec_<backend>   images/s of full training steps (median step time)
+ *   vae_infer_img_per_sec_<backend>   images/s of the encoder's forward pass (μ, what the agent uses)
+ *   vae_train_gflops_<backend>        effective GFLOP/s: the model's conv/dense FLOPs per step
+ *                                     (forward, dX, dW; elementwise work not counted) / step time
+ *   wasm_threads                      the thread count `--backend wasm` runs with here
+ * plus the same for wasm on one thread (`_wasm_1thread`). `--backend auto` measures every backend
+ * that can run (wasm at both thread counts; webgpu on any adapter, a software one included; cpu on a
+ * small batch; tensorflow when tfjs-node is installed); `--backend <name>` measures that one only.
+ * Each configuration runs in a fresh child process (a tfjs backend and its thread pool are fixed for
+ * the life of a process); the machine's load average is logged beside each result, since the
+ * numbers are only as good as the cores were idle.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median, type BenchSuite } from './types.ts';
+
+const BATCH = 64;
+/** The cpu backend is ~100× slower than wasm: it trains on a smaller batch for fewer steps. */
+const CPU_BATCH = 8;
+
+interface MeasureSpec {
+  backend: 'wasm' | 'webgpu' | 'cpu' | 'tensorflow';
+  threads?: number;
+  batch: number;
+  warmup: number;
+  steps: number;
+  inferRepeats: number;
+  seed: number;
+  profile: boolean;
+}
+
+interface MeasureResult {
+  backend: string;
+  describe: string;
+  threads?: number;
+  adapter?: string;
+  trainStepMs: number[];
+  inferMs: number[];
+  batch: number;
+  trainFlopsPerImage: number;
+  inferFlopsPerImage: number;
+  loadBefore: number[];
+  loadAfter: number[];
+  profile?: Array<{ kernel: string; msPerStep: number; callsPerStep: number }>;
+}
+
+// --- FLOP count of the reference model ---------------------------------------------------------
+
+/** Multiply-adds per image of each conv / dense layer of the reference β-VAE (DEFAULT_ARCH). */
+export function referenceLayerMacs(arch: { imageSize: number; channels: number; convFilters: number[]; hidden: number; latents: number }): {
+  encoderConvs: number[];
+  decoderDeconvs: number[];
+  dense: number[];
+} {
+  const k2 = 16;
+  const f = arch.convFilters;
+  const encoderConvs: number[] = [];
+  let side = arch.imageSize;
+  let inC = arch.channels;
+  for (const outC of f) {
+    side /= 2;
+    encoderConvs.push(side * side * k2 * inC * outC);
+    inC = outC;
+  }
+  const flat = side * side * f[3];
+  const dense = [flat * arch.hidden, arch.hidden * 2 * arch.latents, arch.latents * arch.hidden, arch.hidden * flat];
+  // The decoder mirrors the encoder: same MACs per layer, in reverse order.
+  const decoderDeconvs = [...encoderConvs].reverse();
+  return { encoderConvs, decoderDeconvs, dense };
+}
+
+/** FLOPs (2 per multiply-add) per image: inference = encoder forward; training = fwd + dX + dW. */
+export function referenceFlops(arch: Parameters<typeof referenceLayerMacs>[0]): { train: number; infer: number } {
+  const { encoderConvs, decoderDeconvs, dense } = referenceLayerMacs(arch);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const forward = sum(encoderConvs) + sum(decoderDeconvs) + sum(dense);
+  // Backward: every layer's weight gradient, and every input gradient except the first conv's
+  // (its input is data).
+  const backward = forward + (forward - encoderConvs[0]);
+  const encoderForward = sum(encoderConvs) + dense[0] + dense[1];
+  return { train: 2 * (forward + backward), infer: 2 * encoderForward };
+}
+
+// --- the child: one backend, one process -------------------------------------------------------
+
+async function measureInThisProcess(spec: MeasureSpec): Promise<MeasureResult> {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('../../vision/train/gradients.ts');
+  const { selectBackend, describeBackend } = await import('../../vision/compute/backend.ts');
+  const { BetaVae, DEFAULT_ARCH } = await import('../../vision/vae/model.ts');
+  const { VaeTrainer } = await import('../../vision/vae/trainer.ts');
+  const loadBefore = os.loadavg();
+  const info = await selectBackend(spec.backend, { threads: spec.threads, log: () => {} });
+  const model = new BetaVae(DEFAULT_ARCH, spec.seed);
+  const trainer = new VaeTrainer(model, { kind: 'beta', beta: 4 }, { lr: 1e-4, seed: spec.seed });
+  const x = tf.randomUniform([spec.batch, 64, 64, DEFAULT_ARCH.channels], 0, 1, 'float32', spec.seed) as import('@tensorflow/tfjs-core').Tensor4D;
+
+  for (let i = 0; i < spec.warmup; i++) trainer.trainStep(x);
+  const profiler = spec.profile && (spec.backend === 'wasm' || spec.backend === 'cpu') ? (await import('../../vision/compute/profile.ts')).profileKernels(spec.backend) : undefined;
+  const trainStepMs: number[] = [];
+  for (let i = 0; i < spec.steps; i++) {
+    const t0 = performance.now();
+    trainer.trainStep(x); // reads the loss back: the step has finished on any backend
+    trainStepMs.push(performance.now() - t0);
+  }
+  const profile = profiler?.report().map((k) => ({ kernel: k.kernel, msPerStep: k.ms / spec.steps, callsPerStep: k.calls / spec.steps }));
+  profiler?.stop();
+
+  const inferMs: number[] = [];
+  for (let i = 0; i < spec.inferRepeats + 2; i++) {
+    const t0 = performance.now();
+    tf.tidy(() => {
+      model.encode(x).mu.dataSync();
+    });
+    if (i >= 2) inferMs.push(performance.now() - t0);
+  }
+  trainer.dispose();
+  model.dispose();
+  x.dispose();
+  const flops = referenceFlops(DEFAULT_ARCH);
+  return {
+    backend: info.name,
+    describe: describeBackend(info),
+    threads: info.threads,
+    adapter: info.adapter,
+    trainStepMs,
+    inferMs,
+    batch: spec.batch,
+    trainFlopsPerImage: flops.train,
+    inferFlopsPerImage: flops.infer,
+    loadBefore,
+    loadAfter: os.loadavg(),
+    profile: profile?.slice(0, 16),
+  };
+}
+
+const RESULT_PREFIX = 'DARLA_BENCH_RESULT ';
+
+/** Runs one measurement in a fresh `node --import tsx` child; null (with a logged reason) on failure. */
+function measureInChild(spec: MeasureSpec, log: (line: string) => void, timeoutMs: number): MeasureResult | null {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--measure', JSON.stringify(spec)], {
+    cwd: path.resolve(path.dirname(self), '../..'),
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const line = r.stdout?.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  if (r.status !== 0 || line === undefined) {
+    const why = r.error !== undefined ? r.error.message : (r.stderr ?? '').trim().split('\n').filter((l) => l.length < 400).slice(-3).join(' | ');
+    log(`  ${spec.backend}${spec.threads !== undefined ? ` (${spec.threads} threads)` : ''}: not measured (${why || `exit ${r.status}`})`);
+    return null;
+  }
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as MeasureResult;
+}
+
+// --- the suite -----------------------------------------------------------------------------------
+
+export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => {
+  const { MAX_WASM_THREADS } = await import('../../vision/compute/wasm/threads.ts');
+  const cores = Math.min(os.availableParallelism(), MAX_WASM_THREADS);
+  const steps = quick ? 3 : 10;
+  const base = { warmup: 2, steps, inferRepeats: quick ? 5 : 15, seed, profile: !quick };
+  const plan: Array<{ key: string; spec: MeasureSpec; timeoutMs: number }> = [];
+  const all = choice === 'auto';
+  if (all || choice === 'wasm') {
+    plan.push({ key: 'wasm', spec: { ...base, backend: 'wasm', threads: cores, batch: BATCH }, timeoutMs: 300_000 });
+    if (cores > 1) plan.push({ key: 'wasm_1thread', spec: { ...base, backend: 'wasm', threads: 1, batch: BATCH }, timeoutMs: 300_000 });
+  }
+  if (all || choice === 'webgpu') {
+    plan.push({ key: 'webgpu', spec: { ...base, backend: 'webgpu', batch: BATCH, steps: quick ? 2 : 5, warmup: 1, inferRepeats: quick ? 2 : 5 }, timeoutMs: 420_000 });
+  }
+  if (all || choice === 'tensorflow') {
+    plan.push({ key: 'tensorflow', spec: { ...base, backend: 'tensorflow', batch: BATCH }, timeoutMs: 300_000 });
+  }
+  if (all || choice === 'cpu') {
+    plan.push({ key: 'cpu', spec: { ...base, backend: 'cpu', batch: CPU_BATCH, warmup: 0, steps: 1, inferRepeats: 1, profile: false }, timeoutMs: 300_000 });
+  }
+
+  const metrics: Record<string, number> = {};
+  const details: Record<string, unknown> = { batch: BATCH, cpuBatch: CPU_BATCH, flopsPerImage: referenceFlops((await import('../../vision/vae/model.ts')).DEFAULT_ARCH) };
+  const measured: string[] = [];
+  for (const { key, spec, timeoutMs } of plan) {
+    log(`${key}: batch ${spec.batch}, ${spec.warmup} warm-up + ${spec.steps} timed training steps, ${spec.inferRepeats} encoder passes`);
+    const res = measureInChild(spec, log, timeoutMs);
+    if (res === null) continue;
+    const stepMs = median(res.trainStepMs);
+    const inferMs = median(res.inferMs);
+    metrics[`vae_train_img_per_sec_${key}`] = (res.batch * 1000) / stepMs;
+    metrics[`vae_infer_img_per_sec_${key}`] = (res.batch * 1000) / inferMs;
+    metrics[`vae_train_gflops_${key}`] = (res.trainFlopsPerImage * res.batch) / (stepMs * 1e6);
+    metrics[`vae_infer_gflops_${key}`] = (res.inferFlopsPerImage * res.batch) / (inferMs * 1e6);
+    if (key === 'wasm' && res.threads !== undefined) metrics.wasm_threads = res.threads;
+    if (key === 'cpu' || key === 'webgpu' || key === 'tensorflow' || key === 'wasm') measured.push(res.backend);
+    log(`  ${res.describe}: ${metrics[`vae_train_img_per_sec_${key}`].toFixed(1)} img/s training, ${metrics[`vae_infer_img_per_sec_${key}`].toFixed(0)} img/s encoder (load avg ${res.loadBefore[0].toFixed(2)} → ${res.loadAfter[0].toFixed(2)})`);
+    details[key] = res;
+  }
+  return { backend: [...new Set(measured)].join(',') || 'none', metrics, details };
+};
+
+// Run as a child: `node --import tsx scripts/bench/backends.ts --measure '<spec json>'`.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--measure') {
+  const spec = JSON.parse(process.argv[3]) as MeasureSpec;
+  const result = await measureInThisProcess(spec);
+  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+}
