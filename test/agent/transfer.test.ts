@@ -45,7 +45,7 @@ describe('runTransfer', () => {
     const r = await runTransfer({
       policies: [runs.oracle0, runs.oracle1, runs.darla],
       variants: ['source', 'background-shift', 'color-shift'],
-      episodes: 3,
+      episodes: 2,
       seeds: [0, 1],
       runDir: out,
     });
