@@ -19,7 +19,8 @@ export async function runOn(backend: string, fn: () => tf.Tensor | tf.Tensor[]):
     const r = fn();
     return Array.isArray(r) ? r : [r];
   });
-  const values = outs.map((t) => t.dataSync() as Float32Array);
+  // Async reads: the webgpu backend cannot read synchronously under Node.
+  const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
   tf.dispose(outs);
   return values.map((v) => Float32Array.from(v));
 }

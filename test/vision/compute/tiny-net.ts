@@ -17,11 +17,16 @@ export const TINY_NET_PARAMS: ReadonlyArray<[string, number[]]> = [
 ];
 
 /** Loss and gradients (plain arrays, in TINY_NET_PARAMS order) on the active backend. */
-export function tinyNetGrads(
+export async function tinyNetGrads(
   params: ReadonlyArray<{ data: Float32Array; shape: number[] }>,
   input: { data: Float32Array; shape: number[] },
-): { loss: number; grads: Float32Array[] } {
-  const vars = params.map((p, i) => tf.variable(tf.tensor(p.data, p.shape), true, `tiny${i}_${Math.random()}`));
+): Promise<{ loss: number; grads: Float32Array[] }> {
+  const vars = params.map((p, i) => {
+    const init = tf.tensor(p.data, p.shape);
+    const v = tf.variable(init, true, `tiny${i}_${Math.random()}`);
+    init.dispose();
+    return v;
+  });
   const x = tf.tensor4d(input.data, input.shape as [number, number, number, number]);
   const n = input.shape[0];
   const { value, grads } = tf.variableGrads(() => {
@@ -33,8 +38,9 @@ export function tinyNetGrads(
     const y = tf.conv2dTranspose(up, dw as tf.Tensor4D, [n, 8, 8, 3], 2, 'same');
     return tf.mean(tf.square(tf.sub(y, x))) as tf.Scalar;
   }, vars);
-  const loss = value.dataSync()[0];
-  const out = vars.map((v) => Float32Array.from(grads[v.name].dataSync()));
+  // Async reads: the webgpu backend cannot read synchronously under Node.
+  const loss = (await value.data())[0];
+  const out = await Promise.all(vars.map(async (v) => Float32Array.from(await grads[v.name].data())));
   tf.dispose([value, x, ...Object.values(grads), ...vars]);
   return { loss, grads: out };
 }

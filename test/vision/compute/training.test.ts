@@ -21,16 +21,16 @@ describe('gradients end to end', () => {
     const rng = new Rng(3);
     const params = TINY_NET_PARAMS.map(([, shape]) => randomData(rng, shape));
     const input = randomData(rng, [2, 8, 8, 3]);
-    const { loss, grads } = tinyNetGrads(params, input);
+    const { loss, grads } = await tinyNetGrads(params, input);
     // Directional derivative along a random direction, central differences in float64 bookkeeping.
     const dir = params.map((p) => randomData(rng, p.shape));
     const eps = 1e-2;
-    const shifted = (sign: number) =>
-      tinyNetGrads(
+    const shifted = async (sign: number) =>
+      (await tinyNetGrads(
         params.map((p, i) => ({ shape: p.shape, data: p.data.map((v, j) => v + sign * eps * dir[i].data[j]) })),
         input,
-      ).loss;
-    const numeric = (shifted(1) - shifted(-1)) / (2 * eps);
+      )).loss;
+    const numeric = ((await shifted(1)) - (await shifted(-1))) / (2 * eps);
     let analytic = 0;
     grads.forEach((g, i) => g.forEach((v, j) => (analytic += v * dir[i].data[j])));
     expect(Number.isFinite(loss)).toBe(true);
@@ -42,9 +42,9 @@ describe('gradients end to end', () => {
     const params = TINY_NET_PARAMS.map(([, shape]) => randomData(rng, shape));
     const input = randomData(rng, [2, 8, 8, 3]);
     await selectBackend('cpu', quiet);
-    const ref = tinyNetGrads(params, input);
+    const ref = await tinyNetGrads(params, input);
     await selectBackend('wasm', quiet);
-    const got = tinyNetGrads(params, input);
+    const got = await tinyNetGrads(params, input);
     expect(Math.abs(got.loss - ref.loss) / Math.abs(ref.loss)).toBeLessThan(1e-5);
     got.grads.forEach((g, i) => expect(relError(g, ref.grads[i]), TINY_NET_PARAMS[i][0]).toBeLessThan(1e-4));
   });

@@ -60,6 +60,28 @@ export async function probeAdapter(): Promise<AdapterProbe | null> {
   return { adapter, name, software: isSoftware(info) };
 }
 
+/** What dataSync()/arraySync() say on the webgpu backend under Node. */
+export const SYNC_READ_MESSAGE =
+  'synchronous reads (dataSync, arraySync, bufferSync) are not available on the webgpu backend under Node: ' +
+  'tfjs reads GPU buffers synchronously through OffscreenCanvas, which Node lacks. Use `await tensor.data()` ' +
+  '(or `await tensor.array()`) instead.';
+
+/**
+ * tfjs-backend-webgpu's readSync goes through OffscreenCanvas (browser only); under Node it fails
+ * with a bare ReferenceError. Replace that with an error that says what to do.
+ */
+function explainSyncReads(backend: { readSync: (dataId: object) => unknown }): void {
+  const original = backend.readSync.bind(backend);
+  backend.readSync = (dataId: object) => {
+    try {
+      return original(dataId);
+    } catch (err) {
+      if (err instanceof ReferenceError && /OffscreenCanvas/.test(err.message)) throw new Error(SYNC_READ_MESSAGE);
+      throw err;
+    }
+  };
+}
+
 let registeredOn: GPUAdapter | undefined;
 
 /**
@@ -92,7 +114,9 @@ export async function registerWebGpuBackend(probe: AdapterProbe): Promise<void> 
           maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
         },
       });
-      return new WebGPUBackend(device, adapter.info);
+      const backend = new WebGPUBackend(device, adapter.info);
+      explainSyncReads(backend);
+      return backend;
     },
     3,
   );
