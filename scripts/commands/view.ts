@@ -1,13 +1,14 @@
 /**
  * `darla view`: serves the live viewer (page + WebSocket) on 127.0.0.1 and plays an agent in the
- * shape world (any variant, switchable from the page). Without a trained agent it plays a seeded
- * random policy; without a β-VAE checkpoint the latents are 2×2 patch mean colours
- * (viewer/patch-model.ts). Training runs stream into the same page with their own `--view` flag
- * (viewer/attach.ts).
+ * shape world (any variant, switchable from the page). `--agent` plays a trained policy (its β-VAE
+ * comes along for the latent front-ends); `--vae` shows a pretrained β-VAE's latents and
+ * reconstructions. Without them it plays a seeded random policy, and the latents are 2×2 patch mean
+ * colours (viewer/patch-model.ts). Training runs stream into the same page with their own `--view`
+ * flag (viewer/attach.ts).
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { floatInRange, intInRange, seedOption } from '../cli/options.ts';
+import { backendOption, floatInRange, intInRange, seedOption, type BackendChoice } from '../cli/options.ts';
 
 interface ViewOptions {
   host: string;
@@ -19,6 +20,10 @@ interface ViewOptions {
   seed: number;
   paused: boolean;
   exitAfter?: number;
+  vae?: string;
+  agent?: string;
+  greedy: boolean;
+  backend: BackendChoice;
 }
 
 function variantList(raw: string): string[] {
@@ -39,6 +44,10 @@ export function register(program: Command): void {
     .option('--fps <n>', 'environment steps per second (0.5–240)', floatInRange(0.5, 240), 10)
     .option('--paused', 'start paused (resume or step from the page)', false)
     .option('--exit-after <seconds>', 'stop after this many seconds (for scripts); default: run until Ctrl-C', floatInRange(0, 1e7, { exclusiveMin: true }))
+    .option('--vae <run>', 'pretraining run (or checkpoint) whose β-VAE encodes and decodes the frames')
+    .option('--agent <run>', 'train-agent run (or policy checkpoint) to play; its encoder is used unless --vae is given')
+    .option('--greedy', 'play the most probable action instead of sampling', false)
+    .addOption(backendOption())
     .addOption(seedOption())
     .action(async (opts: ViewOptions) => {
       const { worldSource } = await import('../../viewer/world.ts');
@@ -46,6 +55,7 @@ export function register(program: Command): void {
       const { PatchMeansModel } = await import('../../viewer/patch-model.ts');
       const world = worldSource({ envId: opts.env, variant: opts.variant, variants: opts.variants });
       const log = (line: string) => process.stderr.write(`${line}\n`);
+      const models = await loadModels(opts, log);
       const viewer = await startPlayViewer({
         host: opts.host,
         port: opts.port,
@@ -54,13 +64,14 @@ export function register(program: Command): void {
         variants: world.variants,
         variant: world.start,
         actionNames: world.actionNames,
-        latentModel: new PatchMeansModel(),
+        latentModel: models.latentModel ?? new PatchMeansModel(),
+        policy: models.policy,
         seed: opts.seed,
         fps: opts.fps,
         paused: opts.paused,
         log,
       });
-      log(`viewer: open ${viewer.server.url}  (${opts.env}, variant ${world.start}; random policy; latents = 2×2 patch mean colours, no β-VAE loaded)`);
+      log(`viewer: open ${viewer.server.url}  (${opts.env}, variant ${world.start}; ${models.describe})`);
       // The listening server keeps the process alive until Ctrl-C, SIGTERM or --exit-after.
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -70,4 +81,28 @@ export function register(program: Command): void {
       log(`viewer: stopping after ${viewer.session.steps} steps`);
       await viewer.close();
     });
+}
+
+/** Loads the β-VAE and the policy the flags name (nothing when neither is given). */
+async function loadModels(opts: ViewOptions, log: (line: string) => void) {
+  if (opts.vae === undefined && opts.agent === undefined) {
+    return { latentModel: undefined, policy: undefined, describe: 'random policy; latents = 2×2 patch mean colours, no β-VAE loaded' };
+  }
+  const { selectBackend } = await import('../../vision/compute/backend.ts');
+  await selectBackend(opts.backend, { log });
+  const { loadVae } = await import('../../vision/vae/load.ts');
+  const { vaeLatentModel, agentPolicyModel } = await import('../../viewer/models.ts');
+  let policy;
+  let vaePath = opts.vae;
+  let what = 'random policy';
+  if (opts.agent !== undefined) {
+    const { loadPolicy } = await import('../../agent/load-policy.ts');
+    const loaded = loadPolicy(opts.agent, { vae: opts.vae, flag: '--agent' });
+    policy = agentPolicyModel(loaded, { seed: opts.seed, deterministic: opts.greedy });
+    vaePath ??= loaded.checkpoint.meta.frontend.encoder?.path;
+    what = `${loaded.checkpoint.meta.frontend.kind} agent from ${opts.agent}${opts.greedy ? ' (greedy)' : ''}`;
+  }
+  if (vaePath === undefined) return { latentModel: undefined, policy, describe: `${what}; latents = 2×2 patch mean colours (the agent has no β-VAE; give --vae to show one)` };
+  const { model, info } = loadVae(vaePath);
+  return { latentModel: vaeLatentModel(model, info.klPerDim), policy, describe: `${what}; β-VAE from ${info.path} (step ${info.step})` };
 }

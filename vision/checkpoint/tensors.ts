@@ -25,6 +25,7 @@ export function assignArrays(params: ReadonlyArray<[string, tf.Variable]>, array
   }
   for (const [name, v] of params) {
     const a = arrays[prefix + name];
-    v.assign(tf.tensor(a.data, a.shape, 'float32'));
+    // assign() shares the new tensor's data; tidy frees the temporary handle.
+    tf.tidy(() => v.assign(tf.tensor(a.data, a.shape, 'float32')));
   }
 }

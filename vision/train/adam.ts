@@ -111,7 +111,7 @@ export class Adam {
         const a = state.arrays[`adam/${suffix}/${name}`];
         if (a === undefined) throw new Error(`optimizer state lacks adam/${suffix}/${name}`);
         if (a.shape.join(',') !== p.shape.join(',')) throw new Error(`optimizer state adam/${suffix}/${name} has shape [${a.shape}], expected [${p.shape}]`);
-        store.get(name)!.assign(tf.tensor(a.data, a.shape, 'float32'));
+        tf.tidy(() => store.get(name)!.assign(tf.tensor(a.data, a.shape, 'float32')));
       }
     }
     this.t = state.t;
