@@ -31,7 +31,10 @@ export interface BackendInfo {
 export interface SelectOptions {
   /** Where to print the choice (default: stderr). */
   log?: (line: string) => void;
-  /** wasm threads; default: the machine's available parallelism (at most 8). Fixed once wasm starts. */
+  /**
+   * wasm threads; default: $DARLA_WASM_THREADS if set, else the machine's available parallelism (at
+   * most 8). Fixed once wasm starts.
+   */
   threads?: number;
 }
 
@@ -186,9 +189,11 @@ async function useWasm(threadsOpt: number | undefined, why: 'requested' | 'auto'
     return { ...wasmInfo, reason: why === 'requested' ? 'requested' : wasmInfo.reason };
   }
   const { MAX_WASM_THREADS, registerThreadedWasmBackend } = await import('./wasm/threads.ts');
-  const wanted = threadsOpt ?? Math.min(os.availableParallelism(), MAX_WASM_THREADS);
+  const fromEnv = process.env.DARLA_WASM_THREADS;
+  const wanted = threadsOpt ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : Math.min(os.availableParallelism(), MAX_WASM_THREADS));
   if (!Number.isInteger(wanted) || wanted < 1 || wanted > MAX_WASM_THREADS) {
-    throw new UserError(`wasm threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${wanted}`, '--threads');
+    const field = threadsOpt === undefined && fromEnv !== undefined ? 'DARLA_WASM_THREADS' : 'threads';
+    throw new UserError(`${field}: wasm threads must be an integer from 1 to ${MAX_WASM_THREADS}, got '${threadsOpt ?? fromEnv}'`, field);
   }
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   let threadNote = '';

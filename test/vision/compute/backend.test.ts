@@ -54,6 +54,20 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('cpu');
   });
 
+  it('refuses a bad DARLA_WASM_THREADS before starting wasm', () => {
+    const script = [
+      "import { selectBackend } from './vision/compute/backend.ts';",
+      "await selectBackend('wasm', { log: () => {} }).then(() => console.log('started'), (e) => console.log(e.name, e.message));",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../../../', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 45_000,
+      env: { ...process.env, DARLA_WASM_THREADS: 'lots' },
+    });
+    expect(r.stdout.trim(), r.stderr).toMatch(/^UserError DARLA_WASM_THREADS: wasm threads must be an integer from 1 to 8, got 'lots'/);
+  });
+
   it('lets a process that used threaded wasm exit on its own', () => {
     const script = [
       "import * as tf from '@tensorflow/tfjs-core';",
