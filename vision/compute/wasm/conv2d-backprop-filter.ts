@@ -17,7 +17,7 @@
  * stride to match), which moves K off the bad stride and changes no output.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { alloc, f32, free, runStock, type WasmBackend } from './heap.ts';
+import { alloc, f32, free, pairs, runStock, type WasmBackend } from './heap.ts';
 import { transposeWasm } from './transpose.ts';
 
 /** Extra zero taps (per spatial axis) that keep the filter's K = taps·N off multiples of 1024. */
@@ -32,12 +32,18 @@ export function aliasPadding(oh: number, ow: number, n: number): number {
  * Copies contiguous rows of Co floats; rows of the extra taps are zero-filled.
  */
 function dyAsFilter(backend: WasmBackend, dy: tf.TensorInfo, extra: number): tf.TensorInfo {
-  const [n, oh, ow, co] = dy.shape;
+  const [n, oh, ow] = dy.shape;
+  let co = dy.shape[3];
   const fh = oh + extra;
   const fw = ow + extra;
   const out = alloc(backend, [fh, fw, n, co]);
-  const src = f32(backend, dy);
-  const dst = f32(backend, out);
+  // Two floats per move when the rows have an even length (and the memory is 8-byte aligned).
+  const srcPairs = co % 2 === 0 ? pairs(backend, dy) : undefined;
+  const dstPairs = srcPairs !== undefined ? pairs(backend, out) : undefined;
+  const half = srcPairs !== undefined && dstPairs !== undefined;
+  const src: Float32Array | Float64Array = half ? srcPairs! : f32(backend, dy);
+  const dst: Float32Array | Float64Array = half ? dstPairs! : f32(backend, out);
+  if (half) co /= 2;
   const rowStride = oh * ow * co;
   let d = 0;
   for (let y = 0; y < fh; y++) {
@@ -49,8 +55,7 @@ function dyAsFilter(backend: WasmBackend, dy: tf.TensorInfo, extra: number): tf.
       }
       let s = (y * ow + x) * co;
       for (let b = 0; b < n; b++, s += rowStride, d += co) {
-        if (co >= 32) dst.set(src.subarray(s, s + co), d);
-        else for (let c = 0; c < co; c++) dst[d + c] = src[s + c];
+        for (let c = 0; c < co; c++) dst[d + c] = src[s + c];
       }
     }
   }

@@ -69,6 +69,16 @@ export function f32(backend: WasmBackend, info: tf.TensorInfo): Float32Array {
   return new Float32Array(buffer, memoryOffset, tf.util.sizeFromShape(info.shape));
 }
 
+/**
+ * The same memory as float64 pairs (for copying two floats per move), or undefined when the
+ * tensor's memory is not 8-byte aligned. Element i of the result is floats 2i, 2i+1.
+ */
+export function pairs(backend: WasmBackend, info: tf.TensorInfo): Float64Array | undefined {
+  const v = f32(backend, info);
+  if (v.byteOffset % 8 !== 0) return undefined;
+  return new Float64Array(v.buffer, v.byteOffset, v.length >> 1);
+}
+
 /** A float32 or int32 tensor's memory as the matching typed array (same caveat as f32). */
 export function typedView(backend: WasmBackend, info: tf.TensorInfo): Float32Array | Int32Array {
   const v = f32(backend, info);

@@ -43,7 +43,15 @@ export function sumWasm(args: { inputs: { x: tf.TensorInfo }; backend: WasmBacke
   for (let o = 0; o < outer; o++) {
     acc.fill(0);
     let s = o * reduced * inner;
-    for (let r = 0; r < reduced; r++, s += inner) {
+    let r = 0;
+    // Four rows per pass: a quarter of the accumulator traffic.
+    for (; r + 4 <= reduced; r += 4, s += 4 * inner) {
+      const s1 = s + inner;
+      const s2 = s1 + inner;
+      const s3 = s2 + inner;
+      for (let i = 0; i < inner; i++) acc[i] += src[s + i] + src[s1 + i] + (src[s2 + i] + src[s3 + i]);
+    }
+    for (; r < reduced; r++, s += inner) {
       for (let i = 0; i < inner; i++) acc[i] += src[s + i];
     }
     const d = o * inner;
