@@ -162,6 +162,10 @@ async function measureInThisProcess(spec: MeasureSpec): Promise<MeasureResult> {
 }
 
 const RESULT_PREFIX = 'DARLA_BENCH_RESULT ';
+const USER_ERROR_PREFIX = 'DARLA_BENCH_USER_ERROR ';
+
+/** A backend the user asked for explicitly cannot run here (the child said why). */
+class Unavailable extends Error {}
 
 /** Runs one measurement in a fresh `node --import tsx` child; null (with a logged reason) on failure. */
 function measureInChild(spec: MeasureSpec, log: (line: string) => void, timeoutMs: number): MeasureResult | null {
@@ -173,6 +177,8 @@ function measureInChild(spec: MeasureSpec, log: (line: string) => void, timeoutM
     maxBuffer: 16 * 1024 * 1024,
   });
   const line = r.stdout?.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+  const userError = r.stdout?.split('\n').find((l) => l.startsWith(USER_ERROR_PREFIX));
+  if (userError !== undefined) throw new Unavailable(userError.slice(USER_ERROR_PREFIX.length));
   if (r.status !== 0 || line === undefined) {
     const why = r.error !== undefined ? r.error.message : (r.stderr ?? '').trim().split('\n').filter((l) => l.length < 400).slice(-3).join(' | ');
     log(`  ${spec.backend}${spec.threads !== undefined ? ` (${spec.threads} threads)` : ''}: not measured (${why || `exit ${r.status}`})`);
@@ -210,7 +216,19 @@ export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => 
   const measured: string[] = [];
   for (const { key, spec, timeoutMs } of plan) {
     log(`${key}: batch ${spec.batch}, ${spec.warmup} warm-up + ${spec.steps} timed training steps, ${spec.inferRepeats} encoder passes`);
-    const res = measureInChild(spec, log, timeoutMs);
+    let res: MeasureResult | null;
+    try {
+      res = measureInChild(spec, log, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof Unavailable)) throw err;
+      // An explicit --backend that cannot run is the user's to fix (exit 2); under auto, skip it.
+      if (!all) {
+        const { UserError } = await import('../../envs/core/errors.ts');
+        throw new UserError(err.message, '--backend');
+      }
+      log(`  ${key}: not available here (${err.message.split('. ')[0]})`);
+      continue;
+    }
     if (res === null) continue;
     const stepMs = median(res.trainStepMs);
     const inferMs = median(res.inferMs);
@@ -229,6 +247,13 @@ export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => 
 // Run as a child: `node --import tsx scripts/bench/backends.ts --measure '<spec json>'`.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--measure') {
   const spec = JSON.parse(process.argv[3]) as MeasureSpec;
-  const result = await measureInThisProcess(spec);
-  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+  const { UserError } = await import('../../envs/core/errors.ts');
+  try {
+    const result = await measureInThisProcess(spec);
+    process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    process.stdout.write(`${USER_ERROR_PREFIX}${err.message}\n`);
+    process.exitCode = 2;
+  }
 }

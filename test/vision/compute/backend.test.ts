@@ -54,6 +54,21 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe('cpu');
   });
 
+  it('refuses --backend webgpu when Dawn finds no adapter, saying how to get one', () => {
+    const script = [
+      "import { selectBackend } from './vision/compute/backend.ts';",
+      "await selectBackend('webgpu', { log: () => {} }).then(() => console.log('started'), (e) => console.log(e.name, e.message));",
+    ].join('\n');
+    // An ICD list naming no driver: the Vulkan loader finds no device, as on a machine without one.
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: new URL('../../../', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 45_000,
+      env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' },
+    });
+    expect(r.stdout.trim(), r.stderr).toMatch(/^UserError backend 'webgpu' is not available: .*no WebGPU adapter.*mesa-vulkan-drivers/);
+  });
+
   it('refuses a bad DARLA_WASM_THREADS before starting wasm', () => {
     const script = [
       "import { selectBackend } from './vision/compute/backend.ts';",
