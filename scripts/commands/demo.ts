@@ -1,34 +1,99 @@
 /**
- * `darla demo` (what `npm start` runs for now): a random agent plays the shape world, a PNG strip of
- * its first frames is written (default runs/demo/world-strip.png), and the rendered steps per
- * second are printed. The work is envs/shapeworld/demo.ts `runWorldDemo`, reusable by the pipeline.
+ * `darla demo` — the main job, what `npm start` runs: see → act → transfer → report → watch, in one
+ * run directory (default runs/default), sized by a preset (default: ~20 minutes on a 2-core CPU;
+ * tiny: seconds). Finished stages are skipped on the next run, an interrupted one resumes; at the end
+ * the viewer plays the trained DARLA agent until Ctrl-C.
  */
-import path from 'node:path';
-import type { Command } from 'commander';
-import { intInRange, seedOption } from '../cli/options.ts';
+import fs from 'node:fs';
+import { Option, type Command } from 'commander';
+import { UserError } from '../../envs/core/errors.ts';
+import { backendOption, floatInRange, intInRange, seedOption, type BackendChoice } from '../cli/options.ts';
 
-interface DemoOptions {
-  variant: string;
-  steps: number;
-  frames: number;
-  out: string;
+interface DemoFlags {
+  preset: 'default' | 'tiny';
+  config?: string;
+  runDir?: string;
+  fresh: boolean;
+  view: boolean;
+  host: string;
+  port: number;
+  exitAfter?: number;
+  quiet: boolean;
+  backend: BackendChoice;
   seed: number;
 }
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('a random agent plays the shape world: writes a PNG strip of frames and prints steps/s')
-    .option('--variant <v>', 'named variant, inline JSON ({"extends": "source", ...}) or a .json file', 'source')
-    .option('--steps <n>', 'environment steps to play', intInRange(1, 100_000_000), 20_000)
-    .option('--frames <n>', 'frames in the PNG strip', intInRange(1, 256), 16)
-    .option('--out <dir>', 'folder for the PNG strip', path.join('runs', 'demo'))
+    .description('the whole pipeline: pretrain β-VAEs, train PPO agents, measure zero-shot transfer, write the report, open the viewer')
+    .addOption(new Option('--preset <name>', 'run size: default (~20 min on 2 CPU cores) or tiny (seconds)').choices(['default', 'tiny']).default('default'))
+    .option('--config <file>', 'JSON with pipeline fields to override the preset (vision, agents, transfer)')
+    .option('--run-dir <dir>', 'where everything is written (default runs/<preset>)')
+    .option('--fresh', 'delete the run directory first and start over', false)
+    .option('--no-view', 'do not start the viewer at the end')
+    .option('--host <addr>', 'viewer interface (anything but loopback is printed as a warning)', '127.0.0.1')
+    .option('--port <n>', 'viewer port (0 = any free port)', intInRange(0, 65535), 8420)
+    .option('--exit-after <seconds>', 'stop the viewer after this many seconds (default: run until Ctrl-C)', floatInRange(0, 1e7, { exclusiveMin: true }))
+    .option('--quiet', 'no progress line', false)
+    .addOption(backendOption())
     .addOption(seedOption())
-    .action(async (opts: DemoOptions) => {
-      const { parseVariantArg } = await import('../../envs/shapeworld/variant-arg.ts');
-      const variant = parseVariantArg(opts.variant);
-      const { runWorldDemo } = await import('../../envs/shapeworld/demo.ts');
-      console.log(`shape world '${variant.name}': ${variant.description || '(custom variant)'}`);
-      runWorldDemo({ variant, steps: opts.steps, seed: opts.seed, outDir: opts.out, stripFrames: opts.frames, log: (l) => console.log(l) });
+    .action(async (flags: DemoFlags) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const config = await buildConfig(flags);
+      const runDir = flags.runDir ?? `runs/${flags.preset}`;
+      const { selectBackend } = await import('../../vision/compute/backend.ts');
+      const backend = await selectBackend(flags.backend, { log });
+      const { installInterruptHandlers } = await import('../../envs/util/interrupt.ts');
+      installInterruptHandlers(log);
+      const { runPipeline } = await import('../pipeline/run.ts');
+      const t0 = performance.now();
+      const result = await runPipeline(config, { runDir, seed: flags.seed, fresh: flags.fresh, quiet: flags.quiet, backend: backend.name, log });
+      if (!result.completed) {
+        process.exitCode = 130;
+        return;
+      }
+      log(`pipeline finished in ${((performance.now() - t0) / 60000).toFixed(1)} min · report: ${result.root.reportPath} (and report.html)`);
+      if (!flags.view) return;
+      const darla = result.agentDirs.find((a) => a.kind === 'darla') ?? result.agentDirs[0];
+      const { launchViewer } = await import('../../viewer/launch.ts');
+      const { viewer, describe } = await launchViewer({ host: flags.host, port: flags.port, fps: 8, seed: flags.seed, agent: darla.dir, title: 'darla-ts · trained agent', log });
+      log(`viewer: open ${viewer.server.url}  (${describe}) — Ctrl-C to stop`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+        if (flags.exitAfter !== undefined) setTimeout(resolve, flags.exitAfter * 1000).unref();
+      });
+      await viewer.close();
     });
+}
+
+/** The preset, with a --config file's sections merged over it, validated strictly. */
+async function buildConfig(flags: DemoFlags) {
+  const { PRESETS, PipelineConfigSchema } = await import('../pipeline/config.ts');
+  const base = PRESETS[flags.preset];
+  let patch: Record<string, unknown> = {};
+  if (flags.config !== undefined) {
+    if (!fs.existsSync(flags.config)) throw new UserError(`config file ${flags.config} does not exist`, '--config');
+    try {
+      patch = JSON.parse(fs.readFileSync(flags.config, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new UserError(`config file ${flags.config} is not valid JSON: ${(err as Error).message}`, '--config');
+    }
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw new UserError(`config file ${flags.config} must hold a JSON object`, '--config');
+  }
+  const merged: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const b = (base as Record<string, unknown>)[k];
+    merged[k] = b !== null && typeof b === 'object' && v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...b, ...v } : v;
+  }
+  const parsed = PipelineConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.join('.') || '(root)';
+    throw new UserError(`invalid pipeline config at ${where}: ${issue.message}`, where);
+  }
+  const { parseVariantArg } = await import('../../envs/shapeworld/variant-arg.ts');
+  for (const v of [...parsed.data.vision.variants, ...parsed.data.transfer.variants]) parseVariantArg(v);
+  return parsed.data;
 }

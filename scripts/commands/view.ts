@@ -50,28 +50,14 @@ export function register(program: Command): void {
     .addOption(backendOption())
     .addOption(seedOption())
     .action(async (opts: ViewOptions) => {
-      const { worldSource } = await import('../../viewer/world.ts');
-      const { startPlayViewer } = await import('../../viewer/index.ts');
-      const { PatchMeansModel } = await import('../../viewer/patch-model.ts');
-      const world = worldSource({ envId: opts.env, variant: opts.variant, variants: opts.variants });
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      const models = await loadModels(opts, log);
-      const viewer = await startPlayViewer({
-        host: opts.host,
-        port: opts.port,
-        title: `darla · ${opts.env}`,
-        makeEnv: world.makeEnv,
-        variants: world.variants,
-        variant: world.start,
-        actionNames: world.actionNames,
-        latentModel: models.latentModel ?? new PatchMeansModel(),
-        policy: models.policy,
-        seed: opts.seed,
-        fps: opts.fps,
-        paused: opts.paused,
-        log,
-      });
-      log(`viewer: open ${viewer.server.url}  (${opts.env}, variant ${world.start}; ${models.describe})`);
+      if (opts.vae !== undefined || opts.agent !== undefined) {
+        const { selectBackend } = await import('../../vision/compute/backend.ts');
+        await selectBackend(opts.backend, { log });
+      }
+      const { launchViewer } = await import('../../viewer/launch.ts');
+      const { viewer, describe, start } = await launchViewer({ ...opts, title: `darla · ${opts.env}`, log });
+      log(`viewer: open ${viewer.server.url}  (${opts.env}, variant ${start}; ${describe})`);
       // The listening server keeps the process alive until Ctrl-C, SIGTERM or --exit-after.
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -83,26 +69,3 @@ export function register(program: Command): void {
     });
 }
 
-/** Loads the β-VAE and the policy the flags name (nothing when neither is given). */
-async function loadModels(opts: ViewOptions, log: (line: string) => void) {
-  if (opts.vae === undefined && opts.agent === undefined) {
-    return { latentModel: undefined, policy: undefined, describe: 'random policy; latents = 2×2 patch mean colours, no β-VAE loaded' };
-  }
-  const { selectBackend } = await import('../../vision/compute/backend.ts');
-  await selectBackend(opts.backend, { log });
-  const { loadVae } = await import('../../vision/vae/load.ts');
-  const { vaeLatentModel, agentPolicyModel } = await import('../../viewer/models.ts');
-  let policy;
-  let vaePath = opts.vae;
-  let what = 'random policy';
-  if (opts.agent !== undefined) {
-    const { loadPolicy } = await import('../../agent/load-policy.ts');
-    const loaded = loadPolicy(opts.agent, { vae: opts.vae, flag: '--agent' });
-    policy = agentPolicyModel(loaded, { seed: opts.seed, deterministic: opts.greedy });
-    vaePath ??= loaded.checkpoint.meta.frontend.encoder?.path;
-    what = `${loaded.checkpoint.meta.frontend.kind} agent from ${opts.agent}${opts.greedy ? ' (greedy)' : ''}`;
-  }
-  if (vaePath === undefined) return { latentModel: undefined, policy, describe: `${what}; latents = 2×2 patch mean colours (the agent has no β-VAE; give --vae to show one)` };
-  const { model, info } = loadVae(vaePath);
-  return { latentModel: vaeLatentModel(model, info.klPerDim), policy, describe: `${what}; β-VAE from ${info.path} (step ${info.step})` };
-}

@@ -1,0 +1,114 @@
+/**
+ * The pipeline's configuration (what `npm start` / `darla demo` runs): how long each stage trains
+ * and what it evaluates, as one schema with named presets. `default` is sized for about 20 minutes
+ * on a 2-core CPU; `tiny` runs the whole pipeline in well under a minute (tests, a smoke check).
+ */
+import { z } from 'zod';
+import { ObjectiveSchema } from '../../vision/vae/objectives.ts';
+
+export const AGENT_KINDS = ['darla', 'entangled', 'pixels', 'oracle'] as const;
+export type AgentKind = (typeof AGENT_KINDS)[number];
+
+export const PipelineConfigSchema = z
+  .object({
+    vision: z
+      .object({
+        /** Training steps of each β-VAE (batch 64). */
+        steps: z.number().int().min(1),
+        randomPolicyFrames: z.number().int().min(0),
+        factorFrames: z.number().int().min(0),
+        /** Variants whose frames both VAEs see before the agent acts (DARLA's protocol). */
+        variants: z.array(z.string().min(1)).min(1),
+        /** The DARLA encoder's objective; the entangled baseline is the same with β = 1. */
+        objective: ObjectiveSchema,
+        /** Latents, and the architecture's width (tiny shrinks it; default is the reference). */
+        latents: z.number().int().min(1),
+        convFilters: z.array(z.number().int().min(1)).length(4),
+        hidden: z.number().int().min(1),
+        batchSize: z.number().int().min(1),
+        lr: z.number().positive(),
+        metricsScale: z.number().positive(),
+      })
+      .strict(),
+    agents: z
+      .object({
+        kinds: z.array(z.enum(AGENT_KINDS)).min(1),
+        seeds: z.array(z.number().int().min(0)).min(1),
+        /** Env steps for each latent or oracle agent. */
+        totalSteps: z.number().int().min(1),
+        /** Env steps for the pixels agent (its conv net costs more per step). */
+        pixelsTotalSteps: z.number().int().min(1),
+        numEnvs: z.number().int().min(1),
+        numSteps: z.number().int().min(1),
+        /** Any other AgentConfig fields (validated by the agent's own schema). */
+        overrides: z.record(z.string(), z.unknown()),
+      })
+      .strict(),
+    transfer: z
+      .object({
+        /** Target variants (default: every named variant). */
+        variants: z.array(z.string().min(1)).min(1),
+        episodes: z.number().int().min(1),
+        seeds: z.array(z.number().int().min(0)).min(1),
+      })
+      .strict(),
+  })
+  .strict();
+export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
+
+const ALL_VARIANTS = ['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination'];
+
+export const PRESETS: Record<'default' | 'tiny', PipelineConfig> = {
+  default: {
+    vision: {
+      steps: 2500,
+      randomPolicyFrames: 20_000,
+      factorFrames: 20_000,
+      variants: ALL_VARIANTS,
+      objective: { kind: 'beta', beta: 4 },
+      latents: 10,
+      convFilters: [32, 32, 64, 64],
+      hidden: 256,
+      batchSize: 64,
+      lr: 5e-4,
+      metricsScale: 1,
+    },
+    agents: {
+      kinds: [...AGENT_KINDS],
+      seeds: [0, 1],
+      totalSteps: 100_000,
+      pixelsTotalSteps: 100_000,
+      numEnvs: 16,
+      numSteps: 64,
+      overrides: {},
+    },
+    transfer: { variants: ALL_VARIANTS, episodes: 50, seeds: [0] },
+  },
+  tiny: {
+    vision: {
+      steps: 8,
+      randomPolicyFrames: 128,
+      factorFrames: 128,
+      variants: ['source', 'color-shift'],
+      objective: { kind: 'beta', beta: 4 },
+      latents: 4,
+      convFilters: [4, 4, 8, 8],
+      hidden: 16,
+      batchSize: 16,
+      lr: 1e-3,
+      metricsScale: 0.02,
+    },
+    agents: {
+      kinds: [...AGENT_KINDS],
+      seeds: [0],
+      totalSteps: 256,
+      pixelsTotalSteps: 256,
+      numEnvs: 4,
+      numSteps: 16,
+      overrides: { evalEpisodes: 2, evalInterval: 0, hidden: [8], conv: [{ filters: 4, kernel: 8, stride: 4 }], convHidden: 16 },
+    },
+    transfer: { variants: ['source', 'color-shift'], episodes: 2, seeds: [0] },
+  },
+};
+
+export type PresetName = keyof typeof PRESETS;

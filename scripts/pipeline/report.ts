@@ -1,0 +1,237 @@
+/**
+ * The pipeline's report: report.md in the run directory (config, backend and versions, timings,
+ * disentanglement scores of both encoders with their traversals, learning curves, the transfer table
+ * and chart, and a short plain-language reading of the numbers) and report.html, the same page
+ * self-contained (Markdown rendered by marked, every image inlined as a data URI).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { marked } from 'marked';
+import { writeFileAtomic } from '../../envs/util/files.ts';
+import type { RunDir } from '../../envs/util/run-dir.ts';
+import { lineChartSvg } from '../../vision/report/charts.ts';
+import type { AgentKind, PipelineConfig } from './config.ts';
+import type { StageTiming } from './run.ts';
+
+export interface ReportInput {
+  visionDirs: Record<'darla' | 'entangled', string>;
+  agentDirs: { kind: AgentKind; seed: number; dir: string }[];
+  transferDir: string;
+  timings: StageTiming[];
+  seed: number;
+}
+
+type Json = Record<string, unknown>;
+
+function readJson(file: string): Json | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Json;
+  } catch {
+    return null;
+  }
+}
+
+function readJsonl(file: string): Json[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Json];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const num = (v: unknown, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+const pct = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(0)}%` : 'n/a');
+
+interface TransferRowJson {
+  agent: string;
+  variant: string;
+  mode: string;
+  sourceReturn: { mean: number };
+  targetReturn: { mean: number };
+  ratio: { mean: number; lo: number; hi: number } | null;
+  successRate: { mean: number } | null;
+  visionSaw: string;
+  policySaw: string;
+}
+
+/** Plain-language sentences about what the numbers say (no claim the numbers do not make). */
+export function readingOfResults(scores: Record<'darla' | 'entangled', Json | null>, transferRows: TransferRowJson[], agents: { kind: string; success: number | null }[]): string[] {
+  const out: string[] = [];
+  const migD = scores.darla?.mig;
+  const migE = scores.entangled?.mig;
+  if (typeof migD === 'number' && typeof migE === 'number') {
+    out.push(
+      Math.abs(migD - migE) < 0.01
+        ? `By MIG the two encoders are about equally disentangled (DARLA ${migD.toFixed(3)}, β = 1 baseline ${migE.toFixed(3)}).`
+        : migD > migE
+        ? `The DARLA encoder's latents are more disentangled than the β = 1 baseline's by MIG (${migD.toFixed(3)} vs ${migE.toFixed(3)}): more of what each ground-truth factor carries sits in a single latent.`
+        : `By MIG the DARLA encoder is not more disentangled than the β = 1 baseline here (${migD.toFixed(3)} vs ${migE.toFixed(3)}); with this training budget the extra KL pressure did not separate the factors better.`,
+    );
+  }
+  const bySuccess = agents.filter((a) => a.success !== null);
+  if (bySuccess.length > 0) {
+    const kinds = [...new Set(bySuccess.map((a) => a.kind))];
+    const means = kinds.map((k) => {
+      const xs = bySuccess.filter((a) => a.kind === k).map((a) => a.success as number);
+      return `${k} ${(100 * xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(0)}%`;
+    });
+    out.push(`On the source world, after training, the agents reach the goal in: ${means.join(', ')} of held-out episodes (deterministic policy, mean over seeds).`);
+  }
+  const det = transferRows.filter((r) => r.mode === 'deterministic');
+  for (const variant of ['color-shift', 'background-shift']) {
+    const rows = det.filter((r) => r.variant === variant && r.ratio !== null);
+    if (rows.length === 0) continue;
+    const parts = rows.map((r) => `${r.agent} ${r.ratio!.mean.toFixed(2)}`);
+    const darla = rows.find((r) => r.agent === 'darla');
+    const others = rows.filter((r) => r.agent === 'pixels' || r.agent === 'entangled');
+    let verdict = '';
+    if (darla && others.length > 0) {
+      const best = Math.max(...others.map((r) => r.ratio!.mean));
+      verdict =
+        darla.ratio!.mean > best
+          ? ` DARLA keeps more of its source return than the pixel and entangled agents on ${variant}.`
+          : ` DARLA does not keep more of its source return than ${others.find((r) => r.ratio!.mean === best)!.agent} on ${variant} in this run.`;
+    }
+    out.push(`Zero-shot on ${variant}, target/source return ratios are: ${parts.join(', ')}.${verdict}`);
+  }
+  const unsolved = det.filter((r) => r.variant === 'source' && r.successRate !== null && r.successRate.mean < 0.5).map((r) => r.agent);
+  if (unsolved.length > 0) {
+    out.push(`Ratios are only meaningful for agents that solved the source world; ${[...new Set(unsolved)].join(', ')} did not (source success below 50%), so their ratios compare two poor returns.`);
+  }
+  return out;
+}
+
+export async function writePipelineReport(root: RunDir, cfg: PipelineConfig, input: ReportInput): Promise<{ md: string; html: string }> {
+  const rel = (p: string) => path.relative(root.root, p).split(path.sep).join('/');
+  const record = root.readRecord();
+  const scores = { darla: readJson(path.join(input.visionDirs.darla, 'scores.json')), entangled: readJson(path.join(input.visionDirs.entangled, 'scores.json')) };
+  const visionDone = { darla: readJson(path.join(input.visionDirs.darla, 'done.json')), entangled: readJson(path.join(input.visionDirs.entangled, 'done.json')) };
+  const agentDone = input.agentDirs.map((a) => ({ ...a, done: readJson(path.join(a.dir, 'done.json')) }));
+  const transfer = readJson(path.join(input.transferDir, 'transfer.json'));
+  const transferRows = (transfer?.rows ?? []) as TransferRowJson[];
+  const transferMd = fs.existsSync(path.join(input.transferDir, 'report.md')) ? fs.readFileSync(path.join(input.transferDir, 'report.md'), 'utf8') : '';
+
+  // Learning curves: mean training return per agent kind (seeds overlaid).
+  const series = input.agentDirs.map((a) => ({
+    name: `${a.kind} s${a.seed}`,
+    points: readJsonl(path.join(a.dir, 'metrics.jsonl'))
+      .filter((m) => typeof m['charts/episodic_return'] === 'number')
+      .map((m) => [m.step as number, m['charts/episodic_return'] as number] as const),
+  }));
+  fs.mkdirSync(root.imagesDir, { recursive: true });
+  const curvesFile = root.imagePath('learning_curves.svg');
+  writeFileAtomic(curvesFile, await lineChartSvg({ title: 'PPO on source: training episodic return', series, xLabel: 'env steps', yLabel: 'episodic return', width: 560 }));
+
+  const totalSeconds = input.timings.reduce((a, t) => a + t.seconds, 0);
+  const vrow = (label: string, key: string, digits = 3) => `| ${label} | ${num(scores.darla?.[key], digits)} | ${num(scores.entangled?.[key], digits)} |`;
+  const objective = cfg.vision.objective;
+  const objText = objective.kind === 'beta' ? `β = ${objective.beta}` : objective.kind === 'capacity' ? `capacity, γ = ${objective.gamma}, C_max = ${objective.cMax}` : `β-TCVAE, β = ${objective.beta}`;
+  const reading = readingOfResults(scores, transferRows, agentDone.map((a) => ({ kind: a.kind, success: (a.done?.successRate as number | null | undefined) ?? null })));
+
+  const md = [
+    '# darla-ts pipeline report',
+    '',
+    `Run directory \`${root.root}\` · seed ${input.seed} · backend **${record.backend ?? 'unknown'}** · ${Object.entries(record.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} · created ${record.createdAt} · compute time ${(totalSeconds / 60).toFixed(1)} min.`,
+    '',
+    '## What this run did',
+    '',
+    `1. **see** — two β-VAEs (${cfg.vision.latents} latents, ${cfg.vision.steps} steps of batch ${cfg.vision.batchSize}) on ${cfg.vision.randomPolicyFrames} random-policy + ${cfg.vision.factorFrames} factor-sampled frames from: ${cfg.vision.variants.join(', ')}. DARLA's encoder uses ${objText}; the entangled baseline is the same with β = 1.`,
+    `2. **act** — PPO agents (${cfg.agents.kinds.join(', ')}) × seeds ${cfg.agents.seeds.join(', ')} on \`source\` only: ${cfg.agents.totalSteps} env steps each (pixels: ${cfg.agents.pixelsTotalSteps}), frozen encoders.`,
+    `3. **transfer** — every frozen agent on ${cfg.transfer.variants.join(', ')}, ${cfg.transfer.episodes} episodes × evaluation seeds ${cfg.transfer.seeds.join(', ')}, deterministic and stochastic policy.`,
+    '',
+    '## What the numbers say',
+    '',
+    ...(reading.length > 0 ? reading.map((r) => `- ${r}`) : ['- (no results yet)']),
+    '',
+    '## 1. Seeing: disentanglement of the two encoders',
+    '',
+    `Measured on the \`source\` factor dataset (11 ground-truth factors).`,
+    '',
+    '| metric | DARLA | entangled (β = 1) |',
+    '|---|---|---|',
+    vrow('MIG', 'mig'),
+    vrow('BetaVAE score', 'beta_vae_eval_accuracy'),
+    vrow('FactorVAE score', 'factor_vae_eval_accuracy'),
+    vrow('DCI disentanglement', 'dci_disentanglement'),
+    vrow('DCI completeness', 'dci_completeness'),
+    vrow('Gaussian TC of μ', 'gaussian_total_correlation'),
+    vrow('active latents', 'active_units', 0),
+    vrow('total KL (nats)', 'kl_total', 2),
+    vrow('held-out reconstruction (nats/frame)', 'recon_heldout', 1),
+    `| training speed (img/s) | ${num(visionDone.darla?.imgPerSec, 0)} | ${num(visionDone.entangled?.imgPerSec, 0)} |`,
+    '',
+    'Latent traversals (rows: latents by KL, largest first; columns: the latent swept from −3 to +3 around one frame\'s μ):',
+    '',
+    '| DARLA | entangled (β = 1) |',
+    '|---|---|',
+    `| ![DARLA traversals](${rel(path.join(input.visionDirs.darla, 'images', 'traversals.png'))}) | ![entangled traversals](${rel(path.join(input.visionDirs.entangled, 'images', 'traversals.png'))}) |`,
+    '',
+    'Reconstructions (inputs above, reconstructions from μ below):',
+    '',
+    `DARLA: ![DARLA reconstructions](${rel(path.join(input.visionDirs.darla, 'images', 'reconstructions.png'))})`,
+    '',
+    `Entangled: ![entangled reconstructions](${rel(path.join(input.visionDirs.entangled, 'images', 'reconstructions.png'))})`,
+    '',
+    `![DARLA KL per latent](${rel(path.join(input.visionDirs.darla, 'images', 'kl_per_latent.svg'))}) ![DARLA loss](${rel(path.join(input.visionDirs.darla, 'images', 'loss.svg'))})`,
+    '',
+    '## 2. Acting: PPO on the source world',
+    '',
+    '| agent | seed | env steps | steps/s | held-out return | success |',
+    '|---|---|---|---|---|---|',
+    ...agentDone.map((a) => `| ${a.kind} | ${a.seed} | ${a.done?.globalStep ?? 'n/a'} | ${num(a.done?.sps, 0)} | ${num(a.done?.finalReturn)} | ${pct(a.done?.successRate)} |`),
+    '',
+    `![learning curves](${rel(curvesFile)})`,
+    '',
+    '## 3. Zero-shot transfer',
+    '',
+    transferMd.replace(/^# .*\n/, '').replace(/\]\(images\//g, `](${rel(input.transferDir)}/images/`),
+    '',
+    '## Timings',
+    '',
+    '| stage | item | seconds |',
+    '|---|---|---|',
+    ...input.timings.map((t) => `| ${t.stage} | ${t.item} | ${t.skipped ? 'skipped (done earlier)' : t.seconds.toFixed(1)} |`),
+    '',
+    '## Config',
+    '',
+    '```json',
+    JSON.stringify(cfg, null, 2),
+    '```',
+    '',
+  ].join('\n');
+  root.writeText('report.md', md);
+  const html = renderHtml(md, root.root);
+  root.writeText('report.html', html);
+  return { md, html };
+}
+
+/** The Markdown as one self-contained HTML page: images become data URIs. */
+export function renderHtml(md: string, baseDir: string): string {
+  const body = marked.parse(md, { async: false }) as string;
+  const inlined = body.replace(/<img src="([^"]+)"/g, (whole, src: string) => {
+    const file = path.resolve(baseDir, decodeURI(src));
+    if (!fs.existsSync(file)) return whole;
+    const type = file.endsWith('.svg') ? 'image/svg+xml' : file.endsWith('.png') ? 'image/png' : null;
+    if (type === null) return whole;
+    return `<img src="data:${type};base64,${fs.readFileSync(file).toString('base64')}"`;
+  });
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>darla-ts report</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}img{max-width:100%;image-rendering:pixelated}code,pre{background:#f6f6f6}pre{padding:.8em;overflow:auto}
+</style></head><body>
+${inlined}
+</body></html>
+`;
+}
