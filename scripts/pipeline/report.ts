@@ -207,7 +207,11 @@ export async function writePipelineReport(root: RunDir, cfg: PipelineConfig, inp
     JSON.stringify(cfg, null, 2),
     '```',
     '',
-  ].join('\n');
+  ]
+    .join('\n')
+    // An image a stage did not produce (e.g. no ratio chart when no agent had a positive source
+    // return) is named instead of left as a broken link.
+    .replace(/!\[([^\]]*)\]\(([^)]+)\)/g, (whole, alt: string, src: string) => (fs.existsSync(path.resolve(root.root, src)) ? whole : `*(${alt}: not produced in this run)*`));
   root.writeText('report.md', md);
   const html = renderHtml(md, root.root);
   root.writeText('report.html', html);
