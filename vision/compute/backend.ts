@@ -32,8 +32,8 @@ export interface SelectOptions {
   /** Where to print the choice (default: stderr). */
   log?: (line: string) => void;
   /**
-   * wasm threads; default: $DARLA_WASM_THREADS if set, else the machine's available parallelism (at
-   * most 8). Fixed once wasm starts.
+   * wasm threads; default: $DARLA_WASM_THREADS if set, else one per core not busy with other
+   * processes (see defaultWasmThreads; at most 8). Fixed once wasm starts.
    */
   threads?: number;
 }
@@ -190,7 +190,8 @@ async function useWasm(threadsOpt: number | undefined, why: 'requested' | 'auto'
   }
   const { MAX_WASM_THREADS, registerThreadedWasmBackend } = await import('./wasm/threads.ts');
   const fromEnv = process.env.DARLA_WASM_THREADS;
-  const wanted = threadsOpt ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : Math.min(os.availableParallelism(), MAX_WASM_THREADS));
+  const auto = defaultWasmThreads(Math.min(os.availableParallelism(), MAX_WASM_THREADS), os.loadavg()[0]);
+  const wanted = threadsOpt ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : auto.threads);
   if (!Number.isInteger(wanted) || wanted < 1 || wanted > MAX_WASM_THREADS) {
     const field = threadsOpt === undefined && fromEnv !== undefined ? 'DARLA_WASM_THREADS' : 'threads';
     throw new UserError(`${field}: wasm threads must be an integer from 1 to ${MAX_WASM_THREADS}, got '${threadsOpt ?? fromEnv}'`, field);
@@ -218,8 +219,25 @@ async function useWasm(threadsOpt: number | undefined, why: 'requested' | 'auto'
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const threads = wasm.getThreadsCount();
   const base = why === 'requested' ? 'requested' : 'CPU (XNNPACK)';
-  wasmInfo = { name: 'wasm', reason: `${base}${threadNote}`, simd, threads };
+  const busyNote = threadsOpt === undefined && (fromEnv === undefined || fromEnv === '') && auto.note !== '' ? `; ${auto.note}` : '';
+  wasmInfo = { name: 'wasm', reason: `${base}${busyNote}${threadNote}`, simd, threads };
   return wasmInfo;
+}
+
+/**
+ * The default wasm pool size: one thread per core that other processes leave idle (cores minus the
+ * 1-minute load average, rounded), at least 1. XNNPACK's pool waits for its slowest thread at every
+ * operator, so a thread on a core another process is using slows every step; the results are the
+ * same at any thread count (each output is computed by one thread).
+ */
+export function defaultWasmThreads(cores: number, load1: number): { threads: number; note: string } {
+  const idle = Math.round(cores - load1);
+  const threads = Math.max(1, Math.min(cores, idle));
+  const note =
+    threads < cores
+      ? `${threads} thread${threads === 1 ? '' : 's'} on ${cores} cores: the machine is busy (load average ${load1.toFixed(1)}); set DARLA_WASM_THREADS to choose`
+      : '';
+  return { threads, note };
 }
 
 // --- cpu -----------------------------------------------------------------------------------------

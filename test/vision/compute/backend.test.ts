@@ -7,18 +7,27 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { describeBackend, selectBackend } from '../../../vision/compute/backend.ts';
+import { defaultWasmThreads, describeBackend, selectBackend } from '../../../vision/compute/backend.ts';
 import { UserError } from '../../../envs/core/errors.ts';
 
 const quiet = { log: () => {} };
 
 describe('selectBackend', () => {
-  it('starts wasm with SIMD, the machine’s threads and the training kernels; a second call returns the same info', async () => {
+  it('uses one wasm thread per core other processes leave idle', () => {
+    expect(defaultWasmThreads(2, 0.1)).toEqual({ threads: 2, note: '' });
+    expect(defaultWasmThreads(2, 1.2).threads).toBe(1);
+    expect(defaultWasmThreads(2, 6).threads).toBe(1);
+    expect(defaultWasmThreads(8, 2.6).threads).toBe(5);
+    expect(defaultWasmThreads(2, 6).note).toMatch(/load average 6\.0.*DARLA_WASM_THREADS/);
+  });
+
+  it('starts wasm with SIMD, threads and the training kernels; a second call returns the same info', async () => {
     const lines: string[] = [];
     const info = await selectBackend('wasm', { log: (l) => lines.push(l) });
     expect(info.name).toBe('wasm');
     expect(info.simd).toBe(true);
-    expect(info.threads).toBe(Math.min(os.availableParallelism(), 8));
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+    expect(info.threads).toBeLessThanOrEqual(Math.min(os.availableParallelism(), 8));
     expect(tf.getBackend()).toBe('wasm');
     expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
     expect(lines.join('\n')).toMatch(/^backend: wasm \(SIMD, \d+ threads?\)/);
