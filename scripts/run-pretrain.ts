@@ -37,7 +37,18 @@ export function checkResumable(runDir: string, config: PretrainConfig): void {
   }
 }
 
-export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptions) {
+export interface PretrainSummary {
+  runDir: string;
+  backend: string;
+  steps: number;
+  finished: boolean;
+  /** Mean training images per second in this session. */
+  imgPerSec: number;
+  klPerDim: number[];
+  scores: Record<string, number> | null;
+}
+
+export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptions): Promise<PretrainSummary> {
   const log = opts.log ?? stderr;
   if (opts.resume) checkResumable(opts.runDir, config);
   const { selectBackend } = await import('../vision/compute/backend.ts');
@@ -46,9 +57,12 @@ export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptio
   const { evaluateVisionRun } = await import('../vision/vae/evaluate.ts');
   installInterruptHandlers(log);
   const result = await pretrain(config, { runDir: opts.runDir, seed: opts.seed, resume: opts.resume, fresh: opts.fresh, quiet: opts.quiet, log, backend: backend.name, shouldStop: stopRequested });
+  const summary: PretrainSummary = { runDir: result.runDir.root, backend: backend.name, steps: result.step, finished: result.finished, imgPerSec: result.imgPerSec, klPerDim: result.klPerDim, scores: null };
   if (!result.finished) {
     log(`stopped at step ${result.step}/${config.steps}; run again with --resume to continue`);
-    return result;
+    result.model.dispose();
+    result.trainer.dispose();
+    return summary;
   }
   if (opts.evaluate) {
     log('evaluating disentanglement on the source factor dataset…');
@@ -64,8 +78,11 @@ export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptio
     });
     log(`MIG ${fmt(ev.scores.mig)} · BetaVAE ${fmt(ev.scores.beta_vae_eval_accuracy)} · FactorVAE ${fmt(ev.scores.factor_vae_eval_accuracy)} · DCI ${fmt(ev.scores.dci_disentanglement)} · active latents ${ev.scores.active_units}`);
     log(`wrote ${path.relative(process.cwd(), result.runDir.root)}/{scores.json,vision.md,images/traversals.png,images/reconstructions.png}`);
+    summary.scores = ev.scores;
   }
-  return result;
+  result.model.dispose();
+  result.trainer.dispose();
+  return summary;
 }
 
 export async function runEvaluateVision(runPath: string, opts: { variant: string; scale: number; metrics?: string[]; backend: BackendChoice; seed: number; log?: (line: string) => void }) {

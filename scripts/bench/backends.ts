@@ -102,25 +102,9 @@ async function measureInThisProcess(spec: MeasureSpec): Promise<MeasureResult> {
   const trainer = new VaeTrainer(model, { kind: 'beta', beta: 4 }, { lr: 1e-4, seed: spec.seed });
   const x = tf.randomUniform([spec.batch, 64, 64, DEFAULT_ARCH.channels], 0, 1, 'float32', spec.seed) as import('@tensorflow/tfjs-core').Tensor4D;
 
-  // VaeTrainer.trainStep reads its loss synchronously, which the webgpu backend cannot do under
-  // Node; there the same step (loss, gradients, Adam) runs with an asynchronous loss read.
-  const asyncStep = info.name === 'webgpu';
-  let stepIndex = 0;
+  // trainStep awaits its loss read-back, so when it resolves the step has finished (any backend).
   const step = async (): Promise<void> => {
-    if (!asyncStep) {
-      trainer.trainStep(x); // reads the loss back: the step has finished
-      return;
-    }
-    const { computeLoss } = await import('../../vision/vae/objectives.ts');
-    const noise = tf.randomNormal([spec.batch, DEFAULT_ARCH.latents], 0, 1, 'float32', spec.seed + stepIndex) as import('@tensorflow/tfjs-core').Tensor2D;
-    const varList = model.params.map(([, v]) => v);
-    const { value, grads } = tf.variableGrads(() => computeLoss(model, { kind: 'beta', beta: 4 }, x, noise, stepIndex).loss, varList);
-    const named: Record<string, import('@tensorflow/tfjs-core').Tensor> = {};
-    for (const [name, v] of model.params) named[name] = grads[v.name];
-    trainer.optimizer.apply(named);
-    await value.data();
-    tf.dispose([value, noise, ...Object.values(grads)]);
-    stepIndex++;
+    await trainer.trainStep(x);
   };
   for (let i = 0; i < spec.warmup; i++) await step();
   const profiler = spec.profile && (spec.backend === 'wasm' || spec.backend === 'cpu') ? (await import('../../vision/compute/profile.ts')).profileKernels(spec.backend) : undefined;
@@ -147,7 +131,7 @@ async function measureInThisProcess(spec: MeasureSpec): Promise<MeasureResult> {
   const flops = referenceFlops(DEFAULT_ARCH);
   return {
     backend: info.name,
-    describe: describeBackend(info) + (asyncStep ? ' [training step with an async loss read: VaeTrainer reads synchronously]' : ''),
+    describe: describeBackend(info),
     threads: info.threads,
     adapter: info.adapter,
     trainStepMs,

@@ -30,6 +30,7 @@ interface PretrainFlags {
   fresh: boolean;
   eval: boolean;
   quiet: boolean;
+  json: boolean;
   backend: BackendChoice;
   seed: number;
 }
@@ -58,13 +59,16 @@ export function register(program: Command): void {
     .option('--fresh', 'delete --run-dir first and start over', false)
     .option('--no-eval', 'skip the evaluation after training')
     .option('--quiet', 'no progress bar', false)
+    .option('--json', 'print a summary (steps, img/s, scores) as one JSON line on stdout', false)
     .addOption(backendOption())
     .addOption(seedOption())
     .action(async (flags: PretrainFlags) => {
       if (flags.resume && flags.fresh) throw new UserError('--resume and --fresh contradict each other; pick one', '--resume');
       const config = await buildConfig(flags);
       const { runPretrain } = await import('../run-pretrain.ts');
-      await runPretrain(config, { runDir: flags.runDir, resume: flags.resume, fresh: flags.fresh, evaluate: flags.eval, quiet: flags.quiet, backend: flags.backend, seed: flags.seed });
+      const summary = await runPretrain(config, { runDir: flags.runDir, resume: flags.resume, fresh: flags.fresh, evaluate: flags.eval, quiet: flags.quiet || flags.json, backend: flags.backend, seed: flags.seed });
+      if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
+      if (!summary.finished) process.exitCode = 130;
     });
 
   program

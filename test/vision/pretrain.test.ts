@@ -1,5 +1,5 @@
 /**
- * Integration tests for β-VAE pretraining on a tiny architecture (cpu backend, seconds): the loss
+ * Integration tests for β-VAE pretraining on a tiny architecture (wasm backend, seconds): the loss
  * goes down, tensors do not leak across steps, a killed run resumes bit-exactly, NaN stops training
  * with the last good checkpoint kept, and bad inputs are refused before anything is written.
  */
@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { selectBackend } from '../../vision/compute/backend.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PretrainConfigSchema, type PretrainConfig } from '../../vision/vae/config.ts';
 import { pretrain } from '../../vision/vae/pretrain.ts';
@@ -35,7 +35,7 @@ const TINY: PretrainConfig = PretrainConfigSchema.parse({
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pretrain-'));
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await selectBackend('wasm', { threads: 1 });
 });
 
 describe('pretraining (tiny β-VAE on the shape world)', () => {
@@ -55,14 +55,14 @@ describe('pretraining (tiny β-VAE on the shape world)', () => {
     r.trainer.dispose();
   });
 
-  it('does not grow tf.memory().numTensors across steps', () => {
+  it('does not grow tf.memory().numTensors across steps', async () => {
     const model = new BetaVae(TINY.arch, 3);
     const trainer = new VaeTrainer(model, { kind: 'capacity', gamma: 100, cMax: 5, rampSteps: 10 }, { lr: 1e-3, seed: 3 });
     const data = buildPretrainFrames({ variants: ['source'], randomPolicyFrames: 64, factorFrames: 0 }, 3, { evalFrames: 8 });
     const x = framesToTensor(data.frames, 16);
-    trainer.trainStep(x);
+    await trainer.trainStep(x);
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) trainer.trainStep(x);
+    for (let i = 0; i < 3; i++) await trainer.trainStep(x);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     trainer.dispose();

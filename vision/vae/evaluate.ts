@@ -49,9 +49,9 @@ export interface VisionEval {
 export async function measureDisentanglement(model: BetaVae, opts: VisionEvalOptions): Promise<VisionEval> {
   const data = new ShapeWorldDataset(opts.variant ?? 'source');
   const L = model.arch.latents;
-  const represent = async (frames: Uint8Array, n: number) => encodeFrames(model, frames, n).mu;
+  const represent = async (frames: Uint8Array, n: number) => (await encodeFrames(model, frames, n)).mu;
   const posterior = async (frames: Uint8Array, n: number) => {
-    const { mu, sigma } = encodeFrames(model, frames, n);
+    const { mu, sigma } = await encodeFrames(model, frames, n);
     const logvar = new Float32Array(sigma.length);
     for (let i = 0; i < sigma.length; i++) logvar[i] = 2 * Math.log(sigma[i]);
     return { mean: mu, logvar };
@@ -92,8 +92,8 @@ export function sampleFrames(variant: string, n: number, seed: number): Uint8Arr
 }
 
 /** Mean reconstruction error (summed over pixels, Bernoulli or Gaussian as trained) on frames. */
-export function reconstructionLoss(model: BetaVae, frames: Uint8Array, n: number): number {
-  return tf.tidy(() => {
+export async function reconstructionLoss(model: BetaVae, frames: Uint8Array, n: number): Promise<number> {
+  const total = tf.tidy(() => {
     const x = framesToTensor(frames, n);
     const { mu } = model.encode(x);
     const logits = model.decode(mu);
@@ -101,8 +101,13 @@ export function reconstructionLoss(model: BetaVae, frames: Uint8Array, n: number
       model.arch.likelihood === 'bernoulli'
         ? tf.add(tf.sub(tf.relu(logits), tf.mul(logits, x)), tf.softplus(tf.neg(tf.abs(logits))))
         : tf.mul(0.5, tf.square(tf.sub(tf.sigmoid(logits), x)));
-    return tf.sum(perPixel).dataSync()[0] / n;
+    return tf.sum(perPixel);
   });
+  try {
+    return (await total.data())[0] / n;
+  } finally {
+    total.dispose();
+  }
 }
 
 export interface PicturePaths {
@@ -122,14 +127,14 @@ export async function writeVisionPictures(
 ): Promise<PicturePaths> {
   const variant = opts.variant ?? 'source';
   const frames = sampleFrames(variant, 8, mixSeed(opts.seed, 0x91c));
-  const trav = traversalImage(model, frames.subarray(0, FRAME_BYTES), klPerDim, { steps: 9, range: 3, scale: 2 });
+  const trav = await traversalImage(model, frames.subarray(0, FRAME_BYTES), klPerDim, { steps: 9, range: 3, scale: 2 });
   const paths: PicturePaths = {
     traversals: run.imagePath('traversals.png'),
     reconstructions: run.imagePath('reconstructions.png'),
     klBars: run.imagePath('kl_per_latent.svg'),
   };
   writePng(paths.traversals, trav.image);
-  writePng(paths.reconstructions, reconstructionImage(model, frames, 8, 2));
+  writePng(paths.reconstructions, await reconstructionImage(model, frames, 8, 2));
   writeFileAtomic(
     paths.klBars,
     await barChartSvg({
@@ -214,7 +219,7 @@ export async function evaluateVisionRun(
 ): Promise<VisionEval & { markdown: string; pictures: PicturePaths; recon?: number }> {
   const evalResult = await measureDisentanglement(model, opts);
   const pictures = await writeVisionPictures(run, model, evalResult.klPerDim, { seed: opts.seed, variant: opts.variant });
-  const recon = opts.heldOutFrames ? reconstructionLoss(model, opts.heldOutFrames.frames, Math.min(256, opts.heldOutFrames.n)) : undefined;
+  const recon = opts.heldOutFrames ? await reconstructionLoss(model, opts.heldOutFrames.frames, Math.min(256, opts.heldOutFrames.n)) : undefined;
   run.writeJson('scores.json', { ...evalResult.scores, recon_heldout: recon, kl_per_dim: evalResult.klPerDim, latent_order: evalResult.latentOrder, variant: opts.variant ?? 'source', scale: opts.scale });
   const markdown = visionMarkdown(opts.title ?? 'Vision', run, evalResult, pictures, { recon, imgPerSec: opts.imgPerSec, steps: opts.steps, objective: opts.objective });
   run.writeText('vision.md', markdown);

@@ -33,12 +33,12 @@ export function latentsByKl(klPerDim: ArrayLike<number>): number[] {
 }
 
 /** Traversal grid around the μ of one reference frame (64×64×3 uint8). */
-export function traversalImage(model: BetaVae, referenceFrame: Uint8Array, klPerDim: ArrayLike<number>, opts: TraversalOptions = {}): TraversalResult {
+export async function traversalImage(model: BetaVae, referenceFrame: Uint8Array, klPerDim: ArrayLike<number>, opts: TraversalOptions = {}): Promise<TraversalResult> {
   const steps = opts.steps ?? 9;
   const range = opts.range ?? 3;
   const L = model.arch.latents;
   const rows = latentsByKl(klPerDim).slice(0, opts.maxRows ?? L);
-  const { mu } = encodeFrames(model, referenceFrame, 1);
+  const { mu } = await encodeFrames(model, referenceFrame, 1);
   const values = Array.from({ length: steps }, (_, j) => (steps === 1 ? 0 : -range + (2 * range * j) / (steps - 1)));
   const zs = new Float32Array(rows.length * steps * L);
   rows.forEach((latent, r) => {
@@ -48,17 +48,17 @@ export function traversalImage(model: BetaVae, referenceFrame: Uint8Array, klPer
       zs[base + latent] = values[j];
     }
   });
-  const frames = decodeLatents(model, zs, rows.length * steps);
+  const frames = await decodeLatents(model, zs, rows.length * steps);
   const size = model.arch.imageSize;
   return { image: tileFrames(frames, rows.length * steps, size, size, steps, { scale: opts.scale ?? 2, gap: 2 }), rowLatents: rows, values };
 }
 
 /** Inputs (top row) over reconstructions from μ (bottom row). */
-export function reconstructionImage(model: BetaVae, frames: Uint8Array, n: number, scale = 2): RgbImage {
+export async function reconstructionImage(model: BetaVae, frames: Uint8Array, n: number, scale = 2): Promise<RgbImage> {
   const size = model.arch.imageSize;
   const frameSize = size * size * model.arch.channels;
-  const { mu } = encodeFrames(model, frames, n);
-  const recon = decodeLatents(model, mu, n);
+  const { mu } = await encodeFrames(model, frames, n);
+  const recon = await decodeLatents(model, mu, n);
   const both = new Uint8Array(2 * n * frameSize);
   both.set(frames.subarray(0, n * frameSize), 0);
   both.set(recon, n * frameSize);

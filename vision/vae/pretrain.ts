@@ -91,7 +91,7 @@ export function trainingDataset(data: PretrainFrames, batchSize: number, seed: n
 }
 
 /** KL per latent averaged over the held-out frames. */
-export function heldOutKl(model: BetaVae, data: PretrainFrames, maxFrames = 1024): number[] {
+export async function heldOutKl(model: BetaVae, data: PretrainFrames, maxFrames = 1024): Promise<number[]> {
   const n = Math.min(maxFrames, data.evalCount);
   const L = model.arch.latents;
   const sums = new Float64Array(L);
@@ -101,9 +101,11 @@ export function heldOutKl(model: BetaVae, data: PretrainFrames, maxFrames = 1024
       const offset = start * FRAME_SIZE;
       const x = framesToTensor(data.evalFrames.subarray(offset, offset + m * FRAME_SIZE), m);
       const { mu, logvar } = model.encode(x);
-      return tf.sum(tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1))), 0).dataSync();
+      return tf.sum(tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1))), 0);
     });
-    for (let j = 0; j < L; j++) sums[j] += kl[j];
+    const values = await kl.data();
+    kl.dispose();
+    for (let j = 0; j < L; j++) sums[j] += values[j];
   }
   return Array.from(sums, (s) => s / Math.max(1, n));
 }
@@ -166,7 +168,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
       const x = framesToTensor(next.value as Uint8Array, config.batchSize);
       let stats: VaeStepStats;
       try {
-        stats = trainer.trainStep(x);
+        stats = await trainer.trainStep(x);
       } finally {
         x.dispose();
       }
@@ -209,7 +211,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
   const stepsRun = trainer.step - startStep;
   const meanImgPerSec = elapsed > 0 ? (stepsRun * config.batchSize) / elapsed : 0;
   const finished = trainer.step >= total;
-  const klPerDim = heldOutKl(model, data);
+  const klPerDim = await heldOutKl(model, data);
   if (stepsRun > 0 || finished) saveVaeCheckpoint(ckpts, config, trainer, opts.seed, klPerDim);
   log(`pretrain: ${stepsRun} steps in ${elapsed.toFixed(1)} s (${meanImgPerSec.toFixed(0)} img/s); step ${trainer.step}/${total}`);
   return { runDir: run, model, trainer, data, step: trainer.step, finished, klPerDim, imgPerSec: meanImgPerSec };

@@ -54,8 +54,11 @@ export class VaeTrainer {
     this.optimizer = new Adam(model.params, { lr: options.lr });
   }
 
-  /** One step on a batch of images [N, 64, 64, C] with values in [0, 1]. */
-  trainStep(x: tf.Tensor4D): VaeStepStats {
+  /**
+   * One step on a batch of images [N, 64, 64, C] with values in [0, 1]. Async: the loss terms are
+   * read with `await data()`, which every backend supports (WebGPU under Node has no dataSync).
+   */
+  async trainStep(x: tf.Tensor4D): Promise<VaeStepStats> {
     const step = this.step;
     const n = x.shape[0];
     const noise = tf.randomNormal([n, this.model.arch.latents], 0, 1, 'float32', mixSeed(this.options.seed, step, 0x5e)) as tf.Tensor2D;
@@ -70,29 +73,34 @@ export class VaeTrainer {
       if (t.dimKl) terms.dimKl = tf.keep(t.dimKl);
       return t.loss;
     }, varList);
+    const gradNormSqT = tf.tidy(() => tf.addN(varList.map((v) => tf.sum(tf.square(grads[v.name])))));
     try {
-      const loss = value.dataSync()[0];
       const t = terms!;
+      // One read of every scalar the step reports (a single sync point per step).
+      const packed = tf.tidy(() => tf.concat([tf.stack([value, t.recon, t.kl, gradNormSqT, t.tc ?? tf.scalar(0), t.mi ?? tf.scalar(0), t.dimKl ?? tf.scalar(0)]), t.klPerDim]));
+      const read = await packed.data();
+      packed.dispose();
+      const loss = read[0];
       const stats: VaeStepStats = {
         step: step + 1,
         loss,
-        recon: t.recon.dataSync()[0],
-        kl: t.kl.dataSync()[0],
-        klPerDim: Array.from(t.klPerDim.dataSync()),
+        recon: read[1],
+        kl: read[2],
+        klPerDim: Array.from(read.subarray(7)),
       };
       if (this.objective.kind === 'capacity') stats.capacity = capacityAt(this.objective, step);
-      if (t.tc) stats.tc = t.tc.dataSync()[0];
-      if (t.mi) stats.mi = t.mi.dataSync()[0];
-      if (t.dimKl) stats.dimKl = t.dimKl.dataSync()[0];
+      if (t.tc) stats.tc = read[4];
+      if (t.mi) stats.mi = read[5];
+      if (t.dimKl) stats.dimKl = read[6];
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step + 1, 'loss');
-      const gradNormSq = tf.tidy(() => tf.addN(varList.map((v) => tf.sum(tf.square(grads[v.name])))).dataSync()[0]);
-      if (!Number.isFinite(gradNormSq)) throw new NonFiniteLossError(step + 1, 'gradient');
+      if (!Number.isFinite(read[3])) throw new NonFiniteLossError(step + 1, 'gradient');
       const named: Record<string, tf.Tensor> = {};
       for (const [name, v] of this.model.params) named[name] = grads[v.name];
       this.optimizer.apply(named);
       this.step += 1;
       return stats;
     } finally {
+      gradNormSqT.dispose();
       value.dispose();
       tf.dispose(grads);
       noise.dispose();

@@ -55,11 +55,11 @@ describe('gradients end to end', () => {
     const model = new BetaVae(DEFAULT_ARCH, 1);
     const trainer = new VaeTrainer(model, { kind: 'beta', beta: 4 }, { lr: 1e-4, seed: 1 });
     const x = tf.randomUniform([4, 64, 64, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const first = trainer.trainStep(x);
+    const first = await trainer.trainStep(x);
     const tensors = tf.memory().numTensors;
     const data = backend.numDataIds();
     let last = first;
-    for (let i = 0; i < 3; i++) last = trainer.trainStep(x);
+    for (let i = 0; i < 3; i++) last = await trainer.trainStep(x);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(backend.numDataIds()).toBe(data);
     expect(Number.isFinite(last.loss)).toBe(true);
