@@ -36,7 +36,7 @@ export interface PpoLossTerms {
   entropy: tf.Scalar;
   /** mean((ratio − 1) − log ratio): the low-variance KL(old‖new) estimator, http://joschu.net/blog/kl-approx.html */
   approxKl: tf.Scalar;
-  /** mean((ratio − 1) − log ratio) is unbiased; CleanRL also logs mean(−log ratio). */
+  /** mean(−log ratio): the naive KL estimator, which CleanRL logs as old_approx_kl. */
   oldApproxKl: tf.Scalar;
   /** Fraction of samples whose ratio left [1 − clip, 1 + clip]. */
   clipFraction: tf.Scalar;
