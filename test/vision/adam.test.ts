@@ -50,6 +50,16 @@ describe('Adam (PyTorch rule)', () => {
     expect(run(3)).toEqual(run(null));
   });
 
+  it('creates and disposes without leaking, and does not leak across steps', () => {
+    const start = tf.memory().numTensors;
+    const p = tf.tidy(() => tf.variable(tf.zeros([3, 3])));
+    const o = new Adam([['p', p]], { lr: 0.1 });
+    expect(tf.memory().numTensors).toBe(start + 3);
+    o.dispose();
+    p.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('does not leak tensors across steps', () => {
     const w = tf.variable(tf.randomNormal([4, 4]));
     const opt = new Adam([['w', w]], { lr: 0.01, maxGradNorm: 0.5 });

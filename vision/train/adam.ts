@@ -44,8 +44,9 @@ export class Adam {
     this.eps = config.eps ?? 1e-8;
     this.maxGradNorm = config.maxGradNorm;
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      // tidy frees the zerosLike temporaries; variables survive it.
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 
