@@ -60,8 +60,7 @@ export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptio
   const summary: PretrainSummary = { runDir: result.runDir.root, backend: backend.name, steps: result.step, finished: result.finished, imgPerSec: result.imgPerSec, klPerDim: result.klPerDim, scores: null };
   if (!result.finished) {
     log(`stopped at step ${result.step}/${config.steps}; run again with --resume to continue`);
-    result.model.dispose();
-    result.trainer.dispose();
+    result.release();
     return summary;
   }
   if (opts.evaluate) {
@@ -80,8 +79,7 @@ export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptio
     log(`wrote ${path.relative(process.cwd(), result.runDir.root)}/{scores.json,vision.md,images/traversals.png,images/reconstructions.png}`);
     summary.scores = ev.scores;
   }
-  result.model.dispose();
-  result.trainer.dispose();
+  result.release();
   return summary;
 }
 

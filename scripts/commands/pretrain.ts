@@ -25,6 +25,10 @@ interface PretrainFlags {
   randomFrames?: number;
   factorFrames?: number;
   metricsScale?: number;
+  target?: 'pixels' | 'dae';
+  daeSteps?: number;
+  daeBottleneck?: number;
+  daeMask?: number;
   runDir: string;
   resume: boolean;
   fresh: boolean;
@@ -50,6 +54,10 @@ export function register(program: Command): void {
     .option('--steps <n>', 'training steps (default 3000)', intInRange(1))
     .option('--batch-size <n>', 'batch size (default 64)', intInRange(1, 1024))
     .option('--lr <x>', 'Adam learning rate (default 5e-4)', floatInRange(0, 1, { exclusiveMin: true }))
+    .addOption(new Option('--target <kind>', "reconstruction in 'pixels' (default) or in a denoising autoencoder's code: 'dae' (DARLA's β-VAE_DAE)").choices(['pixels', 'dae']))
+    .option('--dae-steps <n>', 'with --target dae: DAE training steps (default 1000)', intInRange(1))
+    .option('--dae-bottleneck <n>', 'with --target dae: width of the DAE code (default 100)', intInRange(1, 1024))
+    .option('--dae-mask <rate>', 'with --target dae: fraction of input pixels masked (default 0.3)', floatInRange(0, 0.95))
     .option('--variants <list>', 'comma-separated variants whose frames the β-VAE sees (default: all named variants)')
     .option('--random-frames <n>', 'random-policy frames (default 30000)', intInRange(0))
     .option('--factor-frames <n>', 'factor-sampled frames (default 30000)', intInRange(0))
@@ -116,6 +124,23 @@ async function buildConfig(flags: PretrainFlags) {
     if (flags.cMax !== undefined) objective.cMax = flags.cMax;
     if (flags.rampSteps !== undefined) objective.rampSteps = flags.rampSteps;
   }
+  const fileTarget = (fromFile.target ?? {}) as Record<string, unknown>;
+  const targetKind = flags.target ?? (fileTarget.kind as 'pixels' | 'dae' | undefined) ?? 'pixels';
+  const daeFlags = [flags.daeSteps, flags.daeBottleneck, flags.daeMask].some((v) => v !== undefined);
+  if (daeFlags && targetKind !== 'dae') throw new UserError('--dae-steps, --dae-bottleneck and --dae-mask apply with --target dae only', '--target');
+  const target =
+    targetKind === 'dae'
+      ? {
+          kind: 'dae',
+          bottleneck: 100,
+          steps: 1000,
+          maskRate: 0.3,
+          ...(fileTarget.kind === 'dae' ? fileTarget : {}),
+          ...(flags.daeSteps !== undefined ? { steps: flags.daeSteps } : {}),
+          ...(flags.daeBottleneck !== undefined ? { bottleneck: flags.daeBottleneck } : {}),
+          ...(flags.daeMask !== undefined ? { maskRate: flags.daeMask } : {}),
+        }
+      : { kind: 'pixels' };
   const fileData = (fromFile.data ?? {}) as Record<string, unknown>;
   const fileArch = (fromFile.arch ?? {}) as Record<string, unknown>;
   const merged = {
@@ -123,6 +148,7 @@ async function buildConfig(flags: PretrainFlags) {
     ...fromFile,
     arch: { ...base.arch, ...fileArch, ...(flags.latents !== undefined ? { latents: flags.latents } : {}), ...(flags.likelihood !== undefined ? { likelihood: flags.likelihood } : {}) },
     objective,
+    target,
     data: {
       ...base.data,
       ...fileData,

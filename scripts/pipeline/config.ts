@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ObjectiveSchema } from '../../vision/vae/objectives.ts';
+import { ReconTargetSchema } from '../../vision/vae/config.ts';
 
 export const AGENT_KINDS = ['darla', 'entangled', 'pixels', 'oracle'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
@@ -21,6 +22,8 @@ export const PipelineConfigSchema = z
         variants: z.array(z.string().min(1)).min(1),
         /** The DARLA encoder's objective; the entangled baseline is the same with β = 1. */
         objective: ObjectiveSchema,
+        /** Reconstruction in pixels, or in a denoising autoencoder's code (DARLA's β-VAE_DAE), for both encoders. */
+        target: ReconTargetSchema,
         /** Latents, and the architecture's width (tiny shrinks it; default is the reference). */
         latents: z.number().int().min(1),
         convFilters: z.array(z.number().int().min(1)).length(4),
@@ -66,6 +69,7 @@ export const PRESETS: Record<'default' | 'tiny', PipelineConfig> = {
       factorFrames: 20_000,
       variants: ALL_VARIANTS,
       objective: { kind: 'beta', beta: 4 },
+      target: { kind: 'pixels' },
       latents: 10,
       convFilters: [32, 32, 64, 64],
       hidden: 256,
@@ -91,6 +95,7 @@ export const PRESETS: Record<'default' | 'tiny', PipelineConfig> = {
       factorFrames: 128,
       variants: ['source', 'color-shift'],
       objective: { kind: 'beta', beta: 4 },
+      target: { kind: 'pixels' },
       latents: 4,
       convFilters: [4, 4, 8, 8],
       hidden: 16,

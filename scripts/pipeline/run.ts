@@ -19,6 +19,7 @@ import { writeJsonAtomic } from '../../envs/util/files.ts';
 import type { PretrainConfig } from '../../vision/vae/config.ts';
 import type { Objective } from '../../vision/vae/objectives.ts';
 import type { PipelineConfig, AgentKind } from './config.ts';
+import { runJobs, type Job } from './jobs.ts';
 
 export interface PipelineOptions {
   runDir: string;
@@ -26,6 +27,8 @@ export interface PipelineOptions {
   fresh?: boolean;
   quiet?: boolean;
   backend: string;
+  /** Training jobs run at once (child processes, one wasm thread each); default: the core count. */
+  jobs: number;
   log: (line: string) => void;
 }
 
@@ -52,6 +55,19 @@ class Interrupted extends Error {
 
 const DONE = 'done.json';
 
+/** The last line of a child's stdout that parses as JSON (its summary), or null. */
+function lastJsonLine(stdout: string): unknown {
+  const lines = stdout.trim().split('\n').reverse();
+  for (const line of lines) {
+    try {
+      return JSON.parse(line);
+    } catch {
+      // not the summary line
+    }
+  }
+  return null;
+}
+
 export function isDone(dir: string): boolean {
   return fs.existsSync(path.join(dir, DONE));
 }
@@ -67,6 +83,7 @@ export function visionConfig(cfg: PipelineConfig, which: 'darla' | 'entangled'):
   return {
     arch: { latents: v.latents, imageSize: 64, channels: 3, convFilters: v.convFilters, hidden: v.hidden, likelihood: 'bernoulli' },
     objective,
+    target: v.target,
     data: { variants: v.variants, randomPolicyFrames: v.randomPolicyFrames, factorFrames: v.factorFrames },
     steps: v.steps,
     batchSize: v.batchSize,
@@ -117,11 +134,15 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     timings.push({ stage, item, seconds: (performance.now() - t0) / 1000, skipped });
   };
 
+  const jobEnv = opts.jobs > 1 ? { DARLA_WASM_THREADS: '1' } : {};
+  const logDir = path.join(root.root, 'logs');
+  const tick = (stage: string, totals: Map<string, number>) => (running: { key: string; step: number }[]) => {
+    for (const r of running) report(r.key, r.step / (totals.get(r.key) ?? 1), stage, `${r.step}/${totals.get(r.key)}`);
+  };
   try {
-    // ---- see: the two encoders -------------------------------------------------------------------
-    const { pretrain } = await import('../../vision/vae/pretrain.ts');
-    const { evaluateVisionRun } = await import('../../vision/vae/evaluate.ts');
-    const { describeObjective } = await import('../run-pretrain.ts');
+    // ---- see: the two encoders, side by side ------------------------------------------------------
+    const visionTotals = new Map<string, number>();
+    const visionJobs: Job[] = [];
     for (const which of ['darla', 'entangled'] as const) {
       const dir = visionDirs[which];
       const key = `vision/${which}`;
@@ -130,41 +151,30 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
         timings.push({ stage: 'see', item: which, seconds: 0, skipped: true });
         continue;
       }
-      await timed('see', which, false, async () => {
-        const vcfg = visionConfig(cfg, which);
-        const r = await pretrain(vcfg, {
-          runDir: dir,
-          seed: opts.seed,
-          resume: fs.existsSync(path.join(dir, 'config.json')),
-          quiet: true,
-          log,
-          backend: opts.backend,
-          shouldStop: stopRequested,
-          onStep: (s) => report(key, s.step / vcfg.steps, 'see', `step ${s.step}/${vcfg.steps}`),
-        });
-        try {
-          if (!r.finished) throw new Interrupted();
-          report(key, 1, 'see', 'evaluating');
-          const ev = await evaluateVisionRun(r.runDir, r.model, {
-            scale: vcfg.metricsScale,
-            seed: opts.seed,
-            title: which === 'darla' ? `DARLA β-VAE (${describeObjective(vcfg)})` : 'Entangled baseline (β = 1)',
-            imgPerSec: r.imgPerSec,
-            steps: vcfg.steps,
-            objective: describeObjective(vcfg),
-            heldOutFrames: { frames: r.data.evalFrames, n: r.data.evalCount },
-          });
-          markDone(dir, { mig: ev.scores.mig, imgPerSec: r.imgPerSec });
-          log(`see: ${which} β-VAE — MIG ${ev.scores.mig?.toFixed(3)}, ${r.imgPerSec.toFixed(0)} img/s`);
-        } finally {
-          r.model.dispose();
-          r.trainer.dispose();
-        }
+      const vcfg = visionConfig(cfg, which);
+      visionTotals.set(key, vcfg.steps);
+      const configFile = path.join(root.root, 'configs', `vision-${which}.json`);
+      writeJsonAtomic(configFile, vcfg);
+      let t0 = 0;
+      visionJobs.push({
+        key,
+        runDir: dir,
+        onStart: () => (t0 = performance.now()),
+        args: ['pretrain', '--config', configFile, '--run-dir', dir, '--resume', '--json', '--seed', String(opts.seed), '--backend', opts.backend],
+        onSuccess: (stdout) => {
+          const summary = lastJsonLine(stdout) as { imgPerSec?: number; scores?: { mig?: number } | null } | null;
+          markDone(dir, { mig: summary?.scores?.mig ?? null, imgPerSec: summary?.imgPerSec ?? null });
+          timings.push({ stage: 'see', item: which, seconds: (performance.now() - t0) / 1000, skipped: false });
+          report(key, 1, 'see', 'done');
+          log(`see: ${which} β-VAE — MIG ${summary?.scores?.mig?.toFixed(3) ?? 'n/a'}, ${summary?.imgPerSec?.toFixed(0) ?? '?'} img/s`);
+        },
       });
     }
+    if ((await runJobs(visionJobs, { concurrency: opts.jobs, logDir, env: jobEnv, onTick: tick('see', visionTotals), shouldStop: stopRequested })) === 'stopped') throw new Interrupted();
 
-    // ---- act: PPO agents on the source world ------------------------------------------------------
-    const { trainAgent } = await import('../../agent/ppo.ts');
+    // ---- act: PPO agents on the source world, side by side ----------------------------------------
+    const agentTotals = new Map<string, number>();
+    const agentJobs: Job[] = [];
     for (const a of agentDirs) {
       const key = `agents/${a.kind}-seed${a.seed}`;
       if (isDone(a.dir)) {
@@ -172,26 +182,29 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
         timings.push({ stage: 'act', item: `${a.kind}-seed${a.seed}`, seconds: 0, skipped: true });
         continue;
       }
-      await timed('act', `${a.kind}-seed${a.seed}`, false, async () => {
-        const totalSteps = a.kind === 'pixels' ? cfg.agents.pixelsTotalSteps : cfg.agents.totalSteps;
-        const vae = a.kind === 'darla' ? visionDirs.darla : a.kind === 'entangled' ? visionDirs.entangled : undefined;
-        const r = await trainAgent(
-          { ...cfg.agents.overrides, frontend: a.kind, vae, seed: a.seed, totalSteps, numEnvs: cfg.agents.numEnvs, numSteps: cfg.agents.numSteps, variant: 'source' },
-          {
-            runDir: a.dir,
-            resume: fs.existsSync(path.join(a.dir, 'config.json')),
-            log: () => {},
-            onProgress: (p) => {
-              if (stopRequested()) throw new Interrupted();
-              report(key, p.globalStep / totalSteps, 'act', `${p.globalStep}/${totalSteps} steps, return ${Number.isFinite(p.episodicReturn) ? p.episodicReturn.toFixed(2) : '-'}`);
-            },
-          },
-        );
-        const success = r.finalEval?.successRate ?? null;
-        markDone(a.dir, { globalStep: r.globalStep, sps: r.sps, finalReturn: r.finalEval?.meanReturn ?? null, successRate: success });
-        log(`act: ${a.kind} seed ${a.seed} — ${r.globalStep} steps at ${r.sps.toFixed(0)} steps/s, eval return ${r.finalEval?.meanReturn.toFixed(2) ?? 'n/a'}, success ${success === null ? 'n/a' : (100 * success).toFixed(0) + '%'}`);
+      const totalSteps = a.kind === 'pixels' ? cfg.agents.pixelsTotalSteps : cfg.agents.totalSteps;
+      agentTotals.set(key, totalSteps);
+      const vae = a.kind === 'darla' ? visionDirs.darla : a.kind === 'entangled' ? visionDirs.entangled : undefined;
+      const configFile = path.join(root.root, 'configs', `agent-${a.kind}-seed${a.seed}.json`);
+      writeJsonAtomic(configFile, { ...cfg.agents.overrides, frontend: a.kind, vae, seed: a.seed, totalSteps, numEnvs: cfg.agents.numEnvs, numSteps: cfg.agents.numSteps, variant: 'source' });
+      let t0 = 0;
+      agentJobs.push({
+        key,
+        runDir: a.dir,
+        onStart: () => (t0 = performance.now()),
+        args: ['train-agent', '--config', configFile, '--run-dir', a.dir, '--resume', '--json', '--backend', opts.backend],
+        onSuccess: (stdout) => {
+          const r = lastJsonLine(stdout) as { steps?: number; sps?: number; evalReturn?: number | null; evalSuccess?: number | null } | null;
+          if (r === null) throw new Error('train-agent printed no summary');
+          markDone(a.dir, { globalStep: r.steps, sps: r.sps, finalReturn: r.evalReturn ?? null, successRate: r.evalSuccess ?? null });
+          timings.push({ stage: 'act', item: `${a.kind}-seed${a.seed}`, seconds: (performance.now() - t0) / 1000, skipped: false });
+          report(key, 1, 'act', 'done');
+          const success = r.evalSuccess ?? null;
+          log(`act: ${a.kind} seed ${a.seed} — ${r.steps} steps at ${r.sps} steps/s, eval return ${r.evalReturn?.toFixed(2) ?? 'n/a'}, success ${success === null ? 'n/a' : (100 * success).toFixed(0) + '%'}`);
+        },
       });
     }
+    if ((await runJobs(agentJobs, { concurrency: opts.jobs, logDir, env: jobEnv, onTick: tick('act', agentTotals), shouldStop: stopRequested })) === 'stopped') throw new Interrupted();
 
     // ---- transfer: frozen agents on every variant -------------------------------------------------
     if (!isDone(transferDir)) {

@@ -51,8 +51,24 @@ describe('pretraining (tiny β-VAE on the shape world)', () => {
     expect(info.seenVariants).toEqual(['source']);
     expect(model.arch).toEqual(TINY.arch);
     model.dispose();
-    r.model.dispose();
-    r.trainer.dispose();
+    r.release();
+  });
+
+  it("trains DARLA's perceptual target: a DAE first, then the β-VAE in its code (resumable)", async () => {
+    const dir = tmp();
+    const cfg = PretrainConfigSchema.parse({ ...TINY, steps: 12, target: { kind: 'dae', bottleneck: 8, steps: 10, maskRate: 0.3 } });
+    const before = tf.memory().numTensors;
+    const r = await pretrain(cfg, { runDir: dir, seed: 4, quiet: true });
+    expect(r.finished).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'dae', 'latest'))).toBe(true);
+    const m = r.runDir.readMetrics();
+    expect(m[m.length - 1].recon as number).toBeLessThan(m[0].recon as number);
+    r.release();
+    // Running again loads the finished DAE instead of retraining it.
+    const again = await pretrain(cfg, { runDir: dir, seed: 4, quiet: true, resume: true });
+    expect(again.step).toBe(12);
+    again.release();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('does not grow tf.memory().numTensors across steps', async () => {
@@ -87,10 +103,7 @@ describe('pretraining (tiny β-VAE on the shape world)', () => {
     }
     const strip = (ms: { step: number; time?: unknown; img_per_sec?: unknown }[]) => ms.map(({ time: _t, img_per_sec: _i, ...rest }) => rest);
     expect(strip(b.runDir.readMetrics())).toEqual(strip(a.runDir.readMetrics()));
-    for (const r of [a, partial, b]) {
-      r.model.dispose();
-      r.trainer.dispose();
-    }
+    for (const r of [a, partial, b]) r.release();
   });
 
   it('stops on a non-finite loss and keeps the last good checkpoint', async () => {
@@ -112,8 +125,7 @@ describe('pretraining (tiny β-VAE on the shape world)', () => {
   it('refuses to resume a run of another architecture, overwriting nothing', async () => {
     const dir = tmp();
     const r = await pretrain({ ...TINY, steps: 5 }, { runDir: dir, seed: 1, quiet: true });
-    r.model.dispose();
-    r.trainer.dispose();
+    r.release();
     const before = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
     const other = { ...TINY, arch: { ...TINY.arch, latents: 6 } };
     expect(() => checkResumable(dir, other)).toThrow(UserError);

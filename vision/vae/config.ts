@@ -6,6 +6,11 @@
 import { z } from 'zod';
 import { VaeArchSchema, DEFAULT_ARCH } from './model.ts';
 import { ObjectiveSchema, type Objective } from './objectives.ts';
+import { DaeConfigSchema } from './dae.ts';
+
+/** What the reconstruction term compares: pixels, or a DAE's code (DARLA's β-VAE_DAE). */
+export const ReconTargetSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('pixels') }).strict(), DaeConfigSchema.extend({ kind: z.literal('dae') }).strict()]);
+export type ReconTarget = z.infer<typeof ReconTargetSchema>;
 
 export const PretrainDataSchema = z
   .object({
@@ -23,6 +28,8 @@ export const PretrainConfigSchema = z
   .object({
     arch: VaeArchSchema,
     objective: ObjectiveSchema,
+    /** Reconstruction in pixel space (default) or in a denoising autoencoder's code. */
+    target: ReconTargetSchema.default({ kind: 'pixels' }),
     data: PretrainDataSchema,
     steps: z.number().int().min(1),
     batchSize: z.number().int().min(1).max(1024),
@@ -59,6 +66,7 @@ export function defaultPretrainConfig(steps = DEFAULT_STEPS): PretrainConfig {
   return {
     arch: { ...DEFAULT_ARCH },
     objective: defaultObjective('capacity', steps),
+    target: { kind: 'pixels' },
     data: { variants: [...DEFAULT_VISION_VARIANTS], randomPolicyFrames: 30_000, factorFrames: 30_000 },
     steps,
     batchSize: 64,

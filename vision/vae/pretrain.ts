@@ -5,6 +5,7 @@
  * pictures and evaluation into the run directory. The data order is a seeded permutation per epoch
  * and the reparameterisation noise is seeded per step, so a resumed run continues bit-exactly.
  */
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import { Rng, mixSeed } from '../../envs/core/rng.ts';
@@ -16,6 +17,7 @@ import { buildPretrainFrames, type PretrainFrames } from './data.ts';
 import { framesToTensor } from './frames.ts';
 import { fingerprintArrays, VAE_CHECKPOINT_KIND, type VaeCheckpointMeta } from './load.ts';
 import { BetaVae } from './model.ts';
+import { daeFeatures, trainDae } from './dae.ts';
 import { VaeTrainer, type VaeStepStats } from './trainer.ts';
 
 export interface PretrainOptions {
@@ -48,6 +50,8 @@ export interface PretrainResult {
   /** KL per latent on the held-out frames. */
   klPerDim: number[];
   imgPerSec: number;
+  /** Frees the model, the trainer and the DAE (if any). */
+  release: () => void;
 }
 
 const FRAME_SIZE = 64 * 64 * 3;
@@ -138,8 +142,30 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
   if (opts.backend) run.updateRecord({ backend: opts.backend });
 
   const data = buildPretrainFrames(config.data, opts.seed, { log });
+  // DARLA's β-VAE_DAE: the denoising autoencoder J is trained first (resumable, in dae/).
+  let dae: BetaVae | undefined;
+  if (config.target.kind === 'dae') {
+    const trained = await trainDae(data.frames, data.count, config.arch, config.target, {
+      dir: path.join(run.root, 'dae'),
+      seed: opts.seed,
+      batchSize: config.batchSize,
+      lr: config.lr,
+      quiet: opts.quiet,
+      log,
+      shouldStop: opts.shouldStop,
+    });
+    dae = trained.dae;
+    if (!trained.finished) {
+      dae.dispose();
+      const model = new BetaVae(config.arch, mixSeed(opts.seed, 0x1a17));
+      const trainer = new VaeTrainer(model, config.objective, { lr: config.lr, seed: opts.seed });
+      return { runDir: run, model, trainer, data, step: 0, finished: false, klPerDim: [], imgPerSec: 0, release: () => (model.dispose(), trainer.dispose()) };
+    }
+  }
+  const frozenDae = dae;
+  const perceptual = frozenDae === undefined ? undefined : { features: (x: tf.Tensor4D) => daeFeatures(frozenDae, x) };
   const model = new BetaVae(config.arch, mixSeed(opts.seed, 0x1a17));
-  const trainer = new VaeTrainer(model, config.objective, { lr: config.lr, seed: opts.seed });
+  const trainer = new VaeTrainer(model, config.objective, { lr: config.lr, seed: opts.seed, perceptual });
   const ckpts = new CheckpointDir(run.checkpointsDir);
 
   const latest = opts.resume ? ckpts.latest() : null;
@@ -214,5 +240,10 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
   const klPerDim = await heldOutKl(model, data);
   if (stepsRun > 0 || finished) saveVaeCheckpoint(ckpts, config, trainer, opts.seed, klPerDim);
   log(`pretrain: ${stepsRun} steps in ${elapsed.toFixed(1)} s (${meanImgPerSec.toFixed(0)} img/s); step ${trainer.step}/${total}`);
-  return { runDir: run, model, trainer, data, step: trainer.step, finished, klPerDim, imgPerSec: meanImgPerSec };
+  const release = () => {
+    model.dispose();
+    trainer.dispose();
+    frozenDae?.dispose();
+  };
+  return { runDir: run, model, trainer, data, step: trainer.step, finished, klPerDim, imgPerSec: meanImgPerSec, release };
 }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mixSeed } from '../../envs/core/rng.ts';
 import { Adam } from '../train/adam.ts';
 import type { BetaVae } from './model.ts';
-import { capacityAt, computeLoss, type Objective } from './objectives.ts';
+import { capacityAt, computeLoss, type Objective, type PerceptualTarget } from './objectives.ts';
 import type { NamedArray } from '../checkpoint/format.ts';
 import { assignArrays, variablesToArrays } from '../checkpoint/tensors.ts';
 
@@ -39,6 +39,8 @@ export class NonFiniteLossError extends Error {
 export interface VaeTrainerOptions {
   lr: number;
   seed: number;
+  /** DARLA's β-VAE_DAE: measure reconstruction in this frozen encoder's code. */
+  perceptual?: PerceptualTarget;
 }
 
 export class VaeTrainer {
@@ -65,7 +67,7 @@ export class VaeTrainer {
     const varList = this.model.params.map(([, v]) => v);
     let terms: { recon: tf.Scalar; kl: tf.Scalar; klPerDim: tf.Tensor1D; tc?: tf.Scalar; mi?: tf.Scalar; dimKl?: tf.Scalar } | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const t = computeLoss(this.model, this.objective, x, noise, step);
+      const t = computeLoss(this.model, this.objective, x, noise, step, this.options.perceptual);
       // Keep the terms alive past variableGrads' scope to read them after.
       terms = { recon: tf.keep(t.recon), kl: tf.keep(t.kl), klPerDim: tf.keep(t.klPerDim) };
       if (t.tc) terms.tc = tf.keep(t.tc);
