@@ -13,6 +13,7 @@ interface PretrainFlags {
   config?: string;
   objective?: 'beta' | 'capacity' | 'tcvae';
   beta?: number;
+  betaWarmup?: number;
   gamma?: number;
   cMax?: number;
   rampSteps?: number;
@@ -46,6 +47,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'JSON file with any PretrainConfig fields (flags override it)')
     .addOption(new Option('--objective <kind>', 'beta (Higgins), capacity (Burgess; the default), tcvae (Chen)').choices(['beta', 'capacity', 'tcvae']))
     .option('--beta <x>', 'β for the beta and tcvae objectives (default 4 / 6)', floatInRange(0))
+    .option('--beta-warmup <steps>', 'beta objective: grow β linearly from 0 over this many steps (KL annealing; default 0)', intInRange(0))
     .option('--gamma <x>', 'γ for the capacity objective (default 1000)', floatInRange(0))
     .option('--c-max <nats>', 'C_max for the capacity objective (default 25)', floatInRange(0))
     .option('--ramp-steps <n>', 'steps over which C grows 0 → C_max (default 80% of --steps)', intInRange(1))
@@ -116,6 +118,10 @@ async function buildConfig(flags: PretrainFlags) {
   if (flags.beta !== undefined) {
     if (kind === 'capacity') throw new UserError('--beta applies to the beta and tcvae objectives; the capacity objective uses --gamma and --c-max', '--beta');
     objective.beta = flags.beta;
+  }
+  if (flags.betaWarmup !== undefined) {
+    if (kind !== 'beta') throw new UserError('--beta-warmup applies to the beta objective only', '--beta-warmup');
+    objective.warmupSteps = flags.betaWarmup;
   }
   if (flags.gamma !== undefined || flags.cMax !== undefined || flags.rampSteps !== undefined) {
     if (kind !== 'capacity' && flags.gamma !== undefined && kind !== 'tcvae') throw new UserError('--gamma applies to the capacity and tcvae objectives', '--gamma');

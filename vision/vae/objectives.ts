@@ -1,6 +1,8 @@
 /**
  * The β-VAE training objectives, selectable by `kind`:
- * - `beta`     recon + β·KL                           (Higgins et al., ICLR 2017)
+ * - `beta`     recon + β·KL                           (Higgins et al., ICLR 2017), optionally with
+ *              β warmed up linearly from 0 over the first steps (KL annealing: Bowman et al. 2016,
+ *              Sønderby et al. 2016), so small objects are encoded before the KL pressure arrives
  * - `capacity` recon + γ·|KL − C|, C ramped 0 → C_max (Burgess et al. 2018, "Understanding
  *              disentangling in β-VAE")
  * - `tcvae`    recon + α·MI + β·TC + γ·dim-KL with minibatch-weighted sampling (Chen et al. 2018)
@@ -23,6 +25,8 @@ export const ObjectiveSchema = z.discriminatedUnion('kind', [
     .object({
       kind: z.literal('beta'),
       beta: z.number().min(0, 'β must be >= 0'),
+      /** Steps over which β grows linearly from 0 to its value (0: no warm-up). */
+      warmupSteps: z.number().int().min(0).optional(),
     })
     .strict(),
   z
@@ -47,6 +51,12 @@ export const ObjectiveSchema = z.discriminatedUnion('kind', [
     .strict(),
 ]);
 export type Objective = z.infer<typeof ObjectiveSchema>;
+
+/** The β in force at a step (the warm-up ramps it linearly from 0). */
+export function betaAt(objective: Extract<Objective, { kind: 'beta' }>, step: number): number {
+  const warmup = objective.warmupSteps ?? 0;
+  return warmup > 0 ? objective.beta * Math.min(1, step / warmup) : objective.beta;
+}
 
 /** The capacity target C at a step (Burgess et al.: linear from 0 to C_max over rampSteps). */
 export function capacityAt(objective: Extract<Objective, { kind: 'capacity' }>, step: number): number {
@@ -111,7 +121,7 @@ export function computeLoss(model: BetaVae, objective: Objective, x: tf.Tensor4D
     const kl = tf.sum(klPerDim) as tf.Scalar;
     switch (objective.kind) {
       case 'beta':
-        return { loss: tf.add(recon, tf.mul(objective.beta, kl)) as tf.Scalar, recon, kl, klPerDim };
+        return { loss: tf.add(recon, tf.mul(betaAt(objective, step), kl)) as tf.Scalar, recon, kl, klPerDim };
       case 'capacity': {
         const c = capacityAt(objective, step);
         return { loss: tf.add(recon, tf.mul(objective.gamma, tf.abs(tf.sub(kl, c)))) as tf.Scalar, recon, kl, klPerDim };

@@ -223,6 +223,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
           kl: stats.kl,
           kl_per_dim: stats.klPerDim,
           capacity: stats.capacity,
+          beta: stats.beta,
           tc: stats.tc,
           lr: config.lr,
           img_per_sec: imgPerSec,

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mixSeed } from '../../envs/core/rng.ts';
 import { Adam } from '../train/adam.ts';
 import type { BetaVae } from './model.ts';
-import { capacityAt, computeLoss, type Objective, type PerceptualTarget } from './objectives.ts';
+import { betaAt, capacityAt, computeLoss, type Objective, type PerceptualTarget } from './objectives.ts';
 import type { NamedArray } from '../checkpoint/format.ts';
 import { assignArrays, variablesToArrays } from '../checkpoint/tensors.ts';
 
@@ -20,6 +20,8 @@ export interface VaeStepStats {
   klPerDim: number[];
   /** The capacity target at this step (capacity objective only). */
   capacity?: number;
+  /** The β in force at this step (beta objective only; differs from β during a warm-up). */
+  beta?: number;
   tc?: number;
   mi?: number;
   dimKl?: number;
@@ -91,6 +93,7 @@ export class VaeTrainer {
         klPerDim: Array.from(read.subarray(7)),
       };
       if (this.objective.kind === 'capacity') stats.capacity = capacityAt(this.objective, step);
+      if (this.objective.kind === 'beta') stats.beta = betaAt(this.objective, step);
       if (t.tc) stats.tc = read[4];
       if (t.mi) stats.mi = read[5];
       if (t.dimKl) stats.dimKl = read[6];
