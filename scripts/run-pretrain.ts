@@ -18,6 +18,8 @@ export interface RunPretrainOptions {
   quiet: boolean;
   backend: BackendChoice;
   seed: number;
+  /** Stream the training into a live viewer on this port (attach mode). */
+  viewPort?: number;
   log?: (line: string) => void;
 }
 
@@ -56,7 +58,13 @@ export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptio
   const { pretrain } = await import('../vision/vae/pretrain.ts');
   const { evaluateVisionRun } = await import('../vision/vae/evaluate.ts');
   installInterruptHandlers(log);
-  const result = await pretrain(config, { runDir: opts.runDir, seed: opts.seed, resume: opts.resume, fresh: opts.fresh, quiet: opts.quiet, log, backend: backend.name, shouldStop: stopRequested });
+  const viewer = opts.viewPort === undefined ? null : await import('../viewer/train-feed.ts').then((m) => m.pretrainFeed(opts.viewPort!, log));
+  let result;
+  try {
+    result = await pretrain(config, { runDir: opts.runDir, seed: opts.seed, resume: opts.resume, fresh: opts.fresh, quiet: opts.quiet, log, backend: backend.name, shouldStop: stopRequested, onStep: viewer?.onStep });
+  } finally {
+    await viewer?.close();
+  }
   const summary: PretrainSummary = { runDir: result.runDir.root, backend: backend.name, steps: result.step, finished: result.finished, imgPerSec: result.imgPerSec, klPerDim: result.klPerDim, scores: null };
   if (!result.finished) {
     log(`stopped at step ${result.step}/${config.steps}; run again with --resume to continue`);

@@ -36,6 +36,8 @@ interface PretrainFlags {
   eval: boolean;
   quiet: boolean;
   json: boolean;
+  view: boolean;
+  viewPort: number;
   backend: BackendChoice;
   seed: number;
 }
@@ -70,13 +72,15 @@ export function register(program: Command): void {
     .option('--no-eval', 'skip the evaluation after training')
     .option('--quiet', 'no progress bar', false)
     .option('--json', 'print a summary (steps, img/s, scores) as one JSON line on stdout', false)
+    .option('--view', 'stream the training into the live viewer (frames, reconstructions, latents, loss)', false)
+    .option('--view-port <n>', 'port of that viewer', intInRange(0, 65535), 8420)
     .addOption(backendOption())
     .addOption(seedOption())
     .action(async (flags: PretrainFlags) => {
       if (flags.resume && flags.fresh) throw new UserError('--resume and --fresh contradict each other; pick one', '--resume');
       const config = await buildConfig(flags);
       const { runPretrain } = await import('../run-pretrain.ts');
-      const summary = await runPretrain(config, { runDir: flags.runDir, resume: flags.resume, fresh: flags.fresh, evaluate: flags.eval, quiet: flags.quiet || flags.json, backend: flags.backend, seed: flags.seed });
+      const summary = await runPretrain(config, { runDir: flags.runDir, resume: flags.resume, fresh: flags.fresh, evaluate: flags.eval, quiet: flags.quiet || flags.json, backend: flags.backend, seed: flags.seed, viewPort: flags.view ? flags.viewPort : undefined });
       if (flags.json) process.stdout.write(JSON.stringify(summary) + '\n');
       if (!summary.finished) process.exitCode = 130;
     });

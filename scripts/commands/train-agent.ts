@@ -11,7 +11,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { z } from 'zod';
 import { UserError } from '../../envs/core/errors.ts';
 import { AgentConfigSchema } from '../../agent/config.ts';
-import { backendOption, type BackendChoice } from '../cli/options.ts';
+import { backendOption, intInRange, type BackendChoice } from '../cli/options.ts';
 
 type Shape = typeof AgentConfigSchema.shape;
 type Key = keyof Shape;
@@ -84,6 +84,8 @@ interface Flags {
   fresh: boolean;
   quiet: boolean;
   json: boolean;
+  view: boolean;
+  viewPort: number;
   backend: BackendChoice;
   [key: string]: unknown;
 }
@@ -98,6 +100,8 @@ export function register(program: Command): void {
     .option('--fresh', 'delete --run-dir first and start over', false)
     .option('--quiet', 'no progress bar', false)
     .option('--json', 'print the result summary as one JSON line on stdout', false)
+    .option('--view', "stream env 0's frames, the latents and the action probabilities into the live viewer", false)
+    .option('--view-port <n>', 'port of that viewer', intInRange(0, 65535), 8420)
     .addOption(backendOption());
   const keys = Object.keys(AgentConfigSchema.shape) as Key[];
   for (const key of keys) {
@@ -156,9 +160,13 @@ export function register(program: Command): void {
     const { createProgress } = await import('../../envs/util/progress.ts');
     const { numUpdates, batchSize } = derivedSizes(cfg);
     const bar = createProgress({ label: `train-agent ${cfg.frontend}`, total: numUpdates * batchSize, fields: ['return', 'success', 'sps'], quiet: flags.quiet || flags.json });
+    const feed = flags.view
+      ? await import('../../viewer/train-feed.ts').then((m) => m.agentFeed(flags.viewPort, cfg.env === 'ShapeWorld-v0' ? ['noop', 'up', 'down', 'left', 'right'] : ['left', 'right'], log, cfg.frontend === 'darla' || cfg.frontend === 'entangled'))
+      : null;
     let result;
     try {
       result = await trainAgent(cfg, {
+        onSnapshot: feed?.onSnapshot,
         runDir,
         resume: flags.resume,
         fresh: flags.fresh,
@@ -172,6 +180,7 @@ export function register(program: Command): void {
       });
     } finally {
       bar.stop();
+      await feed?.close();
     }
     const ev = result.finalEval;
     const summary = {

@@ -29,8 +29,8 @@ export interface PretrainOptions {
   quiet?: boolean;
   /** Informational lines (what was loaded, where things were written). */
   log?: (line: string) => void;
-  /** Called after every step (the viewer's attach hook; keep it cheap). */
-  onStep?: (stats: VaeStepStats, trainer: VaeTrainer) => void;
+  /** Called after every step and awaited (the viewer's attach hook; keep it cheap). */
+  onStep?: (stats: VaeStepStats, trainer: VaeTrainer, data: PretrainFrames) => void | Promise<void>;
   /** Stop after this many steps in this call (used by tests to simulate a killed run). */
   stopAfter?: number;
   /** Polled between steps; true stops the run after saving a checkpoint (Ctrl-C). */
@@ -205,7 +205,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
         windowStart = now;
         windowSteps = 0;
       }
-      opts.onStep?.(stats, trainer);
+      await opts.onStep?.(stats, trainer, data);
       // Let timers and sockets run (a viewer attached in-process, progress redraws, Ctrl-C).
       await new Promise<void>((resolve) => setImmediate(resolve));
       progress.update(trainer.step, {
