@@ -114,8 +114,11 @@ export function shapeSprite(shape: ShapeName, size: number, orientation: number)
   return s;
 }
 
-/** The agent marker: a plus 6 px across with 2 px arms (white), and its 1 px outline (black). */
+/**
+ * The agent marker: a plus 10 px across with 3 px arms (white), and its 1 px outline (black). As
+ * large as the objects, so a β-VAE sees it as early as them (see variants.ts on object sizes).
+ */
 export const AGENT_MARKER: { outline: Sprite; fill: Sprite } = {
-  outline: rasterise(5, (x, y) => (Math.abs(x) <= 4 && Math.abs(y) <= 2) || (Math.abs(x) <= 2 && Math.abs(y) <= 4)),
-  fill: rasterise(4, (x, y) => (Math.abs(x) <= 3 && Math.abs(y) <= 1) || (Math.abs(x) <= 1 && Math.abs(y) <= 3)),
+  outline: rasterise(7, (x, y) => (Math.abs(x) <= 6 && Math.abs(y) <= 2.5) || (Math.abs(x) <= 2.5 && Math.abs(y) <= 6)),
+  fill: rasterise(6, (x, y) => (Math.abs(x) <= 5 && Math.abs(y) <= 1.5) || (Math.abs(x) <= 1.5 && Math.abs(y) <= 5)),
 };

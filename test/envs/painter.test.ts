@@ -20,7 +20,7 @@ describe('sprites', () => {
     expect(Array.from(shapeSprite('square', 8, 90).alpha)).toEqual(Array.from(masks[0].alpha));
     const area = (s: Sprite) => s.alpha.reduce((a, b) => a + b, 0) / 255;
     expect(area(shapeSprite('ellipse', 10, 0))).toBeGreaterThan(area(shapeSprite('ellipse', 5, 0)) * 3);
-    expect(AGENT_MARKER.fill.w).toBe(6);
+    expect(AGENT_MARKER.fill.w).toBe(10);
   });
 });
 
