@@ -4,13 +4,13 @@
  * vector envs (with RecordEpisodeStatistics, so episode returns arrive in info.episode) and says
  * whether an episode succeeded (shape world: it ended on the goal).
  */
-import fs from 'node:fs';
 import '../envs/builtin.ts';
 import type { Info } from '../envs/core/env.ts';
 import { UserError } from '../envs/core/errors.ts';
 import { spec } from '../envs/core/registry.ts';
 import { makeVec, type SyncVectorEnv } from '../envs/core/sync-vector-env.ts';
-import { getVariant, parseVariantConfig, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
+import { parseVariantConfig, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
+import { parseVariantArg } from '../envs/shapeworld/variant-arg.ts';
 
 export const SHAPE_WORLD = 'ShapeWorld-v0';
 
@@ -29,27 +29,13 @@ export interface TaskRecord {
 
 /** A variant named on the command line: a name, inline JSON (`{...}`), or a path to a JSON file. */
 export function variantFromArg(arg: string, flag = '--variant'): Variant {
-  const text = arg.trim();
-  if (text.startsWith('{')) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new UserError(`${flag}: inline variant JSON does not parse (${(err as Error).message})`, flag);
-    }
-    return parseVariantConfig(raw, flag);
+  try {
+    return parseVariantArg(arg);
+  } catch (err) {
+    // The same parse as everywhere (envs' parseVariantArg), with the flag that gave it named.
+    if (err instanceof UserError) throw new UserError(`${flag}: ${err.message}`, flag);
+    throw err;
   }
-  if (text.endsWith('.json') || (fs.existsSync(text) && fs.statSync(text).isFile())) {
-    if (!fs.existsSync(text)) throw new UserError(`${flag}: variant file ${text} does not exist`, flag);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(text, 'utf8'));
-    } catch (err) {
-      throw new UserError(`${flag}: ${text} is not valid JSON (${(err as Error).message})`, flag);
-    }
-    return parseVariantConfig(raw, text);
-  }
-  return getVariant(text);
 }
 
 export function resolveTask(env: string, variantArg: string): Task {
