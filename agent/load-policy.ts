@@ -4,7 +4,6 @@
  * loaded from the path the policy recorded (or `vae`, when given) and must be the very same encoder
  * (architecture and weight fingerprint), else the pairing is refused with a message that names both.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../envs/core/errors.ts';
 import type { Dtype } from '../envs/core/space.ts';
 import type { Box } from '../envs/core/spaces/box.ts';
@@ -29,19 +28,6 @@ export interface LoadPolicyOptions {
   flag?: string;
 }
 
-/**
- * loadVae inside tf.tidy: assigning checkpoint arrays to variables leaves the temporary tensors
- * alive (vision/checkpoint/tensors.ts assignArrays does not dispose them); tidy frees them and
- * never touches the model's variables.
- */
-export function loadEncoder(target: string): LoadedVae {
-  let loaded: LoadedVae | undefined;
-  tf.tidy(() => {
-    loaded = loadVae(target);
-  });
-  return loaded!;
-}
-
 export function loadPolicy(target: string, opts: LoadPolicyOptions = {}): LoadedPolicy {
   const flag = opts.flag ?? '--policy';
   const ckpt = loadPolicyCheckpoint(target, flag);
@@ -61,7 +47,7 @@ export function loadPolicy(target: string, opts: LoadPolicyOptions = {}): Loaded
     if (recorded === undefined) throw new UserError(`refusing ${ckpt.file}: a ${meta.frontend.kind} policy without an encoder record`, flag);
     if (opts.vae !== undefined && typeof opts.vae !== 'string') vae = opts.vae;
     else {
-      vae = loadEncoder(opts.vae ?? recorded.path);
+      vae = loadVae(opts.vae ?? recorded.path);
       ownsVae = true;
     }
   }

@@ -19,8 +19,7 @@ import { RunDir, stableStringify, type MetricRecord } from '../envs/util/run-dir
 import { CheckpointDir } from '../vision/checkpoint/format.ts';
 import { assignArrays } from '../vision/checkpoint/tensors.ts';
 import { Adam } from '../vision/train/adam.ts';
-import type { LoadedVae } from '../vision/vae/load.ts';
-import { loadEncoder } from './load-policy.ts';
+import { loadVae, type LoadedVae } from '../vision/vae/load.ts';
 import { probabilitiesRow } from './categorical.ts';
 import { loadPolicyCheckpoint, POLICY_CHECKPOINT_KIND, policyCheckpoint, type PolicyCheckpointMeta } from './checkpoint.ts';
 import { derivedSizes, resolveAgentConfig, type AgentConfig } from './config.ts';
@@ -119,7 +118,7 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
 
   let vae = opts.vae;
   const ownsVae = vae === undefined && (cfg.frontend === 'darla' || cfg.frontend === 'entangled');
-  if (ownsVae) vae = loadEncoder(cfg.vae!);
+  if (ownsVae) vae = loadVae(cfg.vae!);
   const envs = makeTaskEnvs(task, N);
   let frontend: Frontend;
   try {

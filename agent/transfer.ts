@@ -22,7 +22,8 @@ import { checkHeldOut, variantNames, variantToJson, type Variant } from '../envs
 import { barChartSvg } from '../vision/report/charts.ts';
 import { loadPolicyCheckpoint, type LoadedPolicyCheckpoint } from './checkpoint.ts';
 import { evaluatePolicy } from './evaluate.ts';
-import { loadEncoder, loadPolicy } from './load-policy.ts';
+import { loadPolicy } from './load-policy.ts';
+import { loadVae } from '../vision/vae/load.ts';
 import { meanCi95, mean, type MeanCi } from './stats.ts';
 import { SHAPE_WORLD, taskFromRecord, variantFromArg } from './tasks.ts';
 
@@ -234,7 +235,7 @@ function checkEncoders(plans: PolicyPlan[], vae: string | undefined): void {
     const where = vae ?? enc.path;
     let fp = fingerprints.get(where);
     if (fp === undefined) {
-      const loaded = loadEncoder(where);
+      const loaded = loadVae(where);
       fp = loaded.info.fingerprint;
       loaded.model.dispose();
       fingerprints.set(where, fp);
