@@ -17,6 +17,7 @@
  * stride to match), which moves K off the bad stride and changes no output.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackpropFilterAttrs } from '../kernel-attrs.ts';
 import { alloc, f32, free, pairs, runStock, type WasmBackend } from './heap.ts';
 import { transposeWasm } from './transpose.ts';
 
@@ -62,13 +63,6 @@ function dyAsFilter(backend: WasmBackend, dy: tf.TensorInfo, extra: number): tf.
   return out;
 }
 
-interface BackpropFilterAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
 
 export function conv2DBackpropFilterWasm(args: { inputs: { x: tf.TensorInfo; dy: tf.TensorInfo }; backend: WasmBackend; attrs: BackpropFilterAttrs }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;

@@ -12,6 +12,7 @@
  * Validated against the cpu backend on Mesa's lavapipe (test/vision/compute/webgpu.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackpropFilterAttrs } from '../kernel-attrs.ts';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 
@@ -63,13 +64,6 @@ class PatchesProgram implements WebGPUProgram {
   }
 }
 
-interface BackpropFilterAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
 
 function run(name: string, backend: WebGPUBackend, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>): tf.TensorInfo {
   const out = tf.getKernel(name, 'webgpu').kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap });
