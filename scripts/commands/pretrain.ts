@@ -47,24 +47,24 @@ export function register(program: Command): void {
     .command('pretrain')
     .description('train the β-VAE on shape-world frames and evaluate its disentanglement (the "see" stage)')
     .option('--config <file>', 'JSON file with any PretrainConfig fields (flags override it)')
-    .addOption(new Option('--objective <kind>', 'beta (Higgins), capacity (Burgess; the default), tcvae (Chen)').choices(['beta', 'capacity', 'tcvae']))
+    .addOption(new Option('--objective <kind>', 'beta (Higgins; the default), capacity (Burgess), tcvae (Chen)').choices(['beta', 'capacity', 'tcvae']))
     .option('--beta <x>', 'β for the beta and tcvae objectives (default 4 / 6)', floatInRange(0))
-    .option('--beta-warmup <steps>', 'beta objective: grow β linearly from 0 over this many steps (KL annealing; default 0)', intInRange(0))
+    .option('--beta-warmup <steps>', 'beta objective: grow β linearly from 0 over this many steps (KL annealing; default 40% of --steps)', intInRange(0))
     .option('--gamma <x>', 'γ for the capacity objective (default 1000)', floatInRange(0))
     .option('--c-max <nats>', 'C_max for the capacity objective (default 25)', floatInRange(0))
     .option('--ramp-steps <n>', 'steps over which C grows 0 → C_max (default 80% of --steps)', intInRange(1))
     .option('--latents <n>', 'number of latents (default 10)', intInRange(1, 256))
     .addOption(new Option('--likelihood <kind>', 'decoder likelihood (default bernoulli)').choices(['bernoulli', 'gaussian']))
-    .option('--steps <n>', 'training steps (default 3000)', intInRange(1))
+    .option('--steps <n>', 'training steps (default 1800)', intInRange(1))
     .option('--batch-size <n>', 'batch size (default 64)', intInRange(1, 1024))
-    .option('--lr <x>', 'Adam learning rate (default 5e-4)', floatInRange(0, 1, { exclusiveMin: true }))
+    .option('--lr <x>', 'Adam learning rate (default 2e-3)', floatInRange(0, 1, { exclusiveMin: true }))
     .addOption(new Option('--target <kind>', "reconstruction in 'pixels' (default) or in a denoising autoencoder's code: 'dae' (DARLA's β-VAE_DAE)").choices(['pixels', 'dae']))
     .option('--dae-steps <n>', 'with --target dae: DAE training steps (default 1000)', intInRange(1))
     .option('--dae-bottleneck <n>', 'with --target dae: width of the DAE code (default 100)', intInRange(1, 1024))
     .option('--dae-mask <rate>', 'with --target dae: fraction of input pixels masked (default 0.3)', floatInRange(0, 0.95))
-    .option('--variants <list>', 'comma-separated variants whose frames the β-VAE sees (default: all named variants)')
-    .option('--random-frames <n>', 'random-policy frames (default 30000)', intInRange(0))
-    .option('--factor-frames <n>', 'factor-sampled frames (default 30000)', intInRange(0))
+    .option('--variants <list>', 'comma-separated variants whose frames the β-VAE sees (default: source,color-shift,background-shift)')
+    .option('--random-frames <n>', 'random-policy frames (default 20000)', intInRange(0))
+    .option('--factor-frames <n>', 'factor-sampled frames (default 20000)', intInRange(0))
     .option('--metrics-scale <x>', 'metric sample sizes × this (default 1: MIG/TC/KL at ½, DCI at ⅕, BetaVAE/FactorVAE at 1/50 of disentanglement_lib\'s)', floatInRange(0, 50, { exclusiveMin: true }))
     .option('--run-dir <dir>', 'where the run is written', 'runs/pretrain')
     .option('--resume', 'continue the run in --run-dir from its last checkpoint', false)
@@ -116,7 +116,7 @@ async function buildConfig(flags: PretrainFlags) {
   const steps = flags.steps ?? (typeof fromFile.steps === 'number' ? fromFile.steps : undefined);
   const base = defaultPretrainConfig(steps);
   const fileObjective = (fromFile.objective ?? {}) as Record<string, unknown>;
-  const kind = flags.objective ?? (fileObjective.kind as NonNullable<PretrainFlags['objective']> | undefined) ?? 'capacity';
+  const kind = flags.objective ?? (fileObjective.kind as NonNullable<PretrainFlags['objective']> | undefined) ?? 'beta';
   if (!['beta', 'capacity', 'tcvae'].includes(kind)) throw new UserError(`unknown objective '${String(kind)}'; choose beta, capacity or tcvae`, 'objective.kind');
   const objective: Record<string, unknown> = { ...defaultObjective(kind, base.steps), ...(fileObjective.kind === kind ? fileObjective : {}) };
   if (flags.beta !== undefined) {

@@ -64,23 +64,23 @@ const ALL_VARIANTS = ['source', 'color-shift', 'background-shift', 'scale-shift'
 export const PRESETS: Record<'default' | 'tiny', PipelineConfig> = {
   default: {
     vision: {
-      steps: 2500,
+      steps: 1800,
       randomPolicyFrames: 20_000,
       factorFrames: 20_000,
-      variants: ALL_VARIANTS,
-      objective: { kind: 'beta', beta: 4 },
+      variants: ['source', 'color-shift', 'background-shift'],
+      objective: { kind: 'beta', beta: 4, warmupSteps: 720 },
       target: { kind: 'pixels' },
       latents: 10,
       convFilters: [32, 32, 64, 64],
       hidden: 256,
       batchSize: 64,
-      lr: 5e-4,
+      lr: 2e-3,
       metricsScale: 1,
     },
     agents: {
       kinds: [...AGENT_KINDS],
       seeds: [0, 1],
-      totalSteps: 100_000,
+      totalSteps: 120_000,
       pixelsTotalSteps: 100_000,
       numEnvs: 16,
       numSteps: 64,

@@ -44,16 +44,26 @@ export const PretrainConfigSchema = z
   .strict();
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 
-/** Variants the β-VAE sees by default: every world the agent may meet, before it acts (DARLA). */
-export const DEFAULT_VISION_VARIANTS = ['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination'];
+/**
+ * Variants the β-VAE sees by default, before the agent acts (DARLA's protocol): the training world
+ * and the two shifts DARLA's claim is about. scale-shift, distractor and recombination stay unseen
+ * by the vision too (the transfer table says so per row); with every variant in the mix, the same
+ * CPU budget left the objects unlearned (measured).
+ */
+export const DEFAULT_VISION_VARIANTS = ['source', 'color-shift', 'background-shift'];
 
-export const DEFAULT_STEPS = 3000;
+/** ~13 minutes of wasm on two idle cores (measured ~150 img/s). */
+export const DEFAULT_STEPS = 1800;
 
-/** The capacity objective's defaults (Burgess et al.): γ = 1000, C_max = 25 nats, ramp scaled to the run. */
+/**
+ * Each objective's defaults. beta: β = 4 reached after a warm-up over the first 40% of the run (from
+ * β = 4 at step 0 the KL collapsed to the background within ~600 steps, measured). capacity
+ * (Burgess et al.): γ = 1000, C_max = 25 nats, ramp scaled to the run.
+ */
 export function defaultObjective(kind: Objective['kind'], steps: number): Objective {
   switch (kind) {
     case 'beta':
-      return { kind: 'beta', beta: 4 };
+      return { kind: 'beta', beta: 4, warmupSteps: Math.round(0.4 * steps) };
     case 'capacity':
       // Burgess et al. ramp C over 100k of their steps; a shorter run ramps over most of its length.
       return { kind: 'capacity', gamma: 1000, cMax: 25, rampSteps: Math.max(1, Math.min(100_000, Math.round(0.8 * steps))) };
@@ -65,12 +75,14 @@ export function defaultObjective(kind: Objective['kind'], steps: number): Object
 export function defaultPretrainConfig(steps = DEFAULT_STEPS): PretrainConfig {
   return {
     arch: { ...DEFAULT_ARCH },
-    objective: defaultObjective('capacity', steps),
+    objective: defaultObjective('beta', steps),
     target: { kind: 'pixels' },
-    data: { variants: [...DEFAULT_VISION_VARIANTS], randomPolicyFrames: 30_000, factorFrames: 30_000 },
+    data: { variants: [...DEFAULT_VISION_VARIANTS], randomPolicyFrames: 20_000, factorFrames: 20_000 },
     steps,
     batchSize: 64,
-    lr: 5e-4,
+    // Above the usual 1e-4..5e-4: at 2e-3 the same 1500 steps reached what 5e-4 reached in 3000
+    // (reconstructions and MIG, measured); 4e-3 was no better.
+    lr: 2e-3,
     logEvery: 25,
     checkpointEvery: 500,
     metricsScale: 1,
