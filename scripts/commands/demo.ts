@@ -5,6 +5,7 @@
  * the viewer plays the trained DARLA agent until Ctrl-C.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../envs/core/errors.ts';
 import { backendOption, floatInRange, intInRange, seedOption, type BackendChoice } from '../cli/options.ts';
@@ -19,6 +20,7 @@ interface DemoFlags {
   port: number;
   exitAfter?: number;
   quiet: boolean;
+  jobs: number;
   backend: BackendChoice;
   seed: number;
 }
@@ -36,6 +38,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'viewer port (0 = any free port)', intInRange(0, 65535), 8420)
     .option('--exit-after <seconds>', 'stop the viewer after this many seconds (default: run until Ctrl-C)', floatInRange(0, 1e7, { exclusiveMin: true }))
     .option('--quiet', 'no progress line', false)
+    .option('--jobs <n>', 'trainings run side by side as child processes, one wasm thread each (default: CPU cores)', intInRange(1, 64), os.cpus().length)
     .addOption(backendOption())
     .addOption(seedOption())
     .action(async (flags: DemoFlags) => {
@@ -48,7 +51,7 @@ export function register(program: Command): void {
       installInterruptHandlers(log);
       const { runPipeline } = await import('../pipeline/run.ts');
       const t0 = performance.now();
-      const result = await runPipeline(config, { runDir, seed: flags.seed, fresh: flags.fresh, quiet: flags.quiet, backend: backend.name, log });
+      const result = await runPipeline(config, { runDir, seed: flags.seed, fresh: flags.fresh, quiet: flags.quiet, backend: backend.name, jobs: flags.jobs, log });
       if (!result.completed) {
         process.exitCode = 130;
         return;

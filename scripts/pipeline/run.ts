@@ -117,16 +117,13 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
     { key: 'transfer', cost: agentDirs.length * cfg.transfer.variants.length * cfg.transfer.seeds.length * cfg.transfer.episodes * 2 * COST.transferEpisode },
   ];
   const totalUnits = Math.max(1, Math.round(pieces.reduce((a, p) => a + p.cost, 0)));
-  const before = new Map<string, number>();
-  let acc = 0;
-  for (const p of pieces) {
-    before.set(p.key, acc);
-    acc += p.cost;
-  }
+  // Pieces run side by side, so the bar shows the sum of every piece's done share of its cost.
+  const doneShare = new Map<string, number>(pieces.map((p) => [p.key, 0]));
   const progress: Progress = createProgress({ label: 'pipeline', total: totalUnits, fields: ['stage', 'item', 'at'], quiet: opts.quiet });
   const report = (key: string, fraction: number, stage: string, at: string) => {
-    const piece = pieces.find((p) => p.key === key)!;
-    progress.update(Math.min(totalUnits, Math.round(before.get(key)! + piece.cost * Math.max(0, Math.min(1, fraction)))), { stage, item: key, at });
+    doneShare.set(key, Math.max(0, Math.min(1, fraction)));
+    const value = pieces.reduce((sum, p) => sum + p.cost * doneShare.get(p.key)!, 0);
+    progress.update(Math.min(totalUnits, Math.round(value)), { stage, item: key, at });
   };
   const timed = async (stage: string, item: string, skipped: boolean, fn: () => Promise<void>) => {
     const t0 = performance.now();

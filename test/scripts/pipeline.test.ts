@@ -23,7 +23,7 @@ beforeAll(async () => {
 describe('pipeline (tiny preset)', () => {
   it('runs see → act → transfer → report and writes every artifact', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-'));
-    const r = await runPipeline(PRESETS.tiny, { runDir: dir, seed: 3, quiet: true, backend: 'wasm', log: quietLog });
+    const r = await runPipeline(PRESETS.tiny, { runDir: dir, seed: 3, quiet: true, backend: 'wasm', jobs: 2, log: quietLog });
     expect(r.completed).toBe(true);
     for (const which of ['darla', 'entangled']) {
       const scores = JSON.parse(fs.readFileSync(path.join(dir, 'vision', which, 'scores.json'), 'utf8'));
@@ -48,7 +48,7 @@ describe('pipeline (tiny preset)', () => {
 
     // A second run skips every finished stage.
     const t0 = performance.now();
-    const again = await runPipeline(PRESETS.tiny, { runDir: dir, seed: 3, quiet: true, backend: 'wasm', log: quietLog });
+    const again = await runPipeline(PRESETS.tiny, { runDir: dir, seed: 3, quiet: true, backend: 'wasm', jobs: 2, log: quietLog });
     expect(again.completed).toBe(true);
     expect(performance.now() - t0).toBeLessThan(15_000);
     const timings = JSON.parse(fs.readFileSync(path.join(dir, 'timings.json'), 'utf8')) as { seconds: number }[];
