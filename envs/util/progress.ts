@@ -34,18 +34,25 @@ function formatSeconds(s: number): string {
 
 /**
  * Without a terminal, cli-progress redraws from a timer, which never fires while training holds the
- * event loop; this prints a plain line from update() itself, at most every `everyMs`.
+ * event loop; this prints a plain line from update() itself, at most every `everyMs`. The ETA uses
+ * the rate over the last `windowMs`, so work resumed from a checkpoint (a jump in the count) does
+ * not make it look fast for long.
  */
-function lineProgress(opts: ProgressOptions, everyMs = 5000): Progress {
+function lineProgress(opts: ProgressOptions, everyMs = 5000, windowMs = 120_000): Progress {
   let total = opts.total;
   const start = opts.start ?? 0;
   const t0 = performance.now();
   let last = -Infinity;
   let lastValue = start;
   let lastFields: Record<string, string | number> = {};
+  const samples: { t: number; v: number }[] = [{ t: t0, v: start }];
   const print = (value: number) => {
-    const elapsed = (performance.now() - t0) / 1000;
-    const rate = (value - start) / Math.max(elapsed, 1e-9);
+    const now = performance.now();
+    const elapsed = (now - t0) / 1000;
+    samples.push({ t: now, v: value });
+    while (samples.length > 2 && now - samples[1]!.t >= windowMs) samples.shift();
+    const first = samples[0]!;
+    const rate = (value - first.v) / Math.max((now - first.t) / 1000, 1e-9);
     const eta = rate > 0 ? (total - value) / rate : Number.NaN;
     const pct = total > 0 ? Math.floor((100 * value) / total) : 0;
     const fields = (opts.fields ?? []).map((f) => `${f} ${lastFields[f] ?? '-'}`).join(' | ');
