@@ -37,3 +37,17 @@ export function relError(actual: Float32Array, expected: Float32Array): number {
   }
   return maxDiff / maxRef;
 }
+
+/** A 2D convolution case for comparing a backend's kernels against cpu (NHWC). */
+export type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+export interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: [number, number];
+  pad: Pad;
+}
+
+/** The forward output shape of a case. */
+export function outShape(c: ConvCase): [number, number, number, number] {
+  return tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast').outShape;
+}

@@ -10,15 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../../../envs/core/rng.ts';
 import { registerWasmTrainingKernels } from '../../../vision/compute/wasm/kernels.ts';
-import { randomData, relError, runOn } from './helpers.ts';
-
-type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
-interface ConvCase {
-  x: [number, number, number, number];
-  filter: [number, number, number, number];
-  strides: [number, number];
-  pad: Pad;
-}
+import { type ConvCase, type Pad, outShape, randomData, relError, runOn } from './helpers.ts';
 
 const TOL = 2e-5;
 
@@ -46,10 +38,6 @@ function randomConvCase(rng: Rng): ConvCase {
             [0, 0],
           ];
   return { x, filter, strides, pad };
-}
-
-function outShape(c: ConvCase): [number, number, number, number] {
-  return tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast').outShape;
 }
 
 function describeCase(c: ConvCase): string {

@@ -13,7 +13,7 @@ import { Rng } from '../../../envs/core/rng.ts';
 import { probeAdapter, lastProbeFailure } from '../../../vision/compute/webgpu/dawn.ts';
 import { selectBackend } from '../../../vision/compute/backend.ts';
 import { imagesPerGroup } from '../../../vision/compute/webgpu/kernels.ts';
-import { randomData, relError, runOn } from './helpers.ts';
+import { type ConvCase, outShape, randomData, relError, runOn } from './helpers.ts';
 import { tinyNetGrads, TINY_NET_PARAMS } from './tiny-net.ts';
 
 const probe = await probeAdapter();
@@ -23,18 +23,6 @@ if (!available) console.warn(`[webgpu tests skipped] ${lastProbeFailure}`);
 
 const quiet = { log: () => {} };
 const TOL = 5e-5;
-
-type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
-interface ConvCase {
-  x: [number, number, number, number];
-  filter: [number, number, number, number];
-  strides: [number, number];
-  pad: Pad;
-}
-
-function outShape(c: ConvCase): [number, number, number, number] {
-  return tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast').outShape;
-}
 
 const CASES: ConvCase[] = [
   { x: [2, 16, 16, 3], filter: [4, 4, 3, 8], strides: [2, 2], pad: 'same' },
