@@ -12,6 +12,20 @@ import { UserError } from '../../../envs/core/errors.ts';
 
 const quiet = { log: () => {} };
 
+/** Runs selectBackend(name) in a fresh node process with extra env vars; prints `started` or the error. */
+function selectInChild(name: string, env: Record<string, string>) {
+  const script = [
+    "import { selectBackend } from './vision/compute/backend.ts';",
+    `await selectBackend('${name}', { log: () => {} }).then(() => console.log('started'), (e) => console.log(e.name, e.message));`,
+  ].join('\n');
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: new URL('../../../', import.meta.url).pathname,
+    encoding: 'utf8',
+    timeout: 45_000,
+    env: { ...process.env, ...env },
+  });
+}
+
 describe('selectBackend', () => {
   it('uses one wasm thread per core other processes leave idle', () => {
     expect(defaultWasmThreads(2, 0.1)).toEqual({ threads: 2, note: '' });
@@ -64,31 +78,13 @@ describe('selectBackend', () => {
   });
 
   it('refuses --backend webgpu when Dawn finds no adapter, saying how to get one', () => {
-    const script = [
-      "import { selectBackend } from './vision/compute/backend.ts';",
-      "await selectBackend('webgpu', { log: () => {} }).then(() => console.log('started'), (e) => console.log(e.name, e.message));",
-    ].join('\n');
     // An ICD list naming no driver: the Vulkan loader finds no device, as on a machine without one.
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: new URL('../../../', import.meta.url).pathname,
-      encoding: 'utf8',
-      timeout: 45_000,
-      env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' },
-    });
+    const r = selectInChild('webgpu', { VK_ICD_FILENAMES: '/nonexistent/icd.json' });
     expect(r.stdout.trim(), r.stderr).toMatch(/^UserError backend 'webgpu' is not available: .*no WebGPU adapter.*mesa-vulkan-drivers/);
   });
 
   it('refuses a bad DARLA_WASM_THREADS before starting wasm', () => {
-    const script = [
-      "import { selectBackend } from './vision/compute/backend.ts';",
-      "await selectBackend('wasm', { log: () => {} }).then(() => console.log('started'), (e) => console.log(e.name, e.message));",
-    ].join('\n');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: new URL('../../../', import.meta.url).pathname,
-      encoding: 'utf8',
-      timeout: 45_000,
-      env: { ...process.env, DARLA_WASM_THREADS: 'lots' },
-    });
+    const r = selectInChild('wasm', { DARLA_WASM_THREADS: 'lots' });
     expect(r.stdout.trim(), r.stderr).toMatch(/^UserError DARLA_WASM_THREADS: wasm threads must be an integer from 1 to 8, got 'lots'/);
   });
 
