@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ObjectiveSchema } from '../../vision/vae/objectives.ts';
-import { ReconTargetSchema } from '../../vision/vae/config.ts';
+import { ReconTargetSchema, defaultPretrainConfig } from '../../vision/vae/config.ts';
 
 export const AGENT_KINDS = ['darla', 'entangled', 'pixels', 'oracle'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
@@ -61,21 +61,24 @@ export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
 const ALL_VARIANTS = ['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination'];
 
+const VISION = defaultPretrainConfig();
+
 export const PRESETS: Record<'default' | 'tiny', PipelineConfig> = {
   default: {
+    // `darla pretrain`'s own defaults, so the pipeline and the command cannot drift apart.
     vision: {
-      steps: 1800,
-      randomPolicyFrames: 20_000,
-      factorFrames: 20_000,
-      variants: ['source', 'color-shift', 'background-shift'],
-      objective: { kind: 'beta', beta: 4, warmupSteps: 720 },
-      target: { kind: 'pixels' },
-      latents: 10,
-      convFilters: [32, 32, 64, 64],
-      hidden: 256,
-      batchSize: 64,
-      lr: 2e-3,
-      metricsScale: 1,
+      steps: VISION.steps,
+      randomPolicyFrames: VISION.data.randomPolicyFrames,
+      factorFrames: VISION.data.factorFrames,
+      variants: [...VISION.data.variants],
+      objective: VISION.objective,
+      target: VISION.target,
+      latents: VISION.arch.latents,
+      convFilters: [...VISION.arch.convFilters],
+      hidden: VISION.arch.hidden,
+      batchSize: VISION.batchSize,
+      lr: VISION.lr,
+      metricsScale: VISION.metricsScale,
     },
     agents: {
       kinds: [...AGENT_KINDS],
