@@ -3,7 +3,9 @@
  * any work starts and throws commander's InvalidArgumentError, which the CLI turns into a message
  * naming the flag and exit code 2.
  */
+import fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { UserError } from '../../envs/core/errors.ts';
 
 export function intInRange(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (raw: string): number => {
@@ -46,4 +48,17 @@ export function seedOption(defaultValue = 0): Option {
 /** Adds the options every compute command shares. */
 export function withComputeOptions(cmd: Command): Command {
   return cmd.addOption(backendOption()).addOption(seedOption());
+}
+
+/** Reads a `--config` file: it must exist and hold one JSON object (else a UserError naming --config). */
+export function readConfigFile(file: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) throw new UserError(`--config: ${file} does not exist`, '--config');
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UserError(`--config: ${file} is not valid JSON: ${(err as Error).message}`, '--config');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UserError(`--config: ${file} must hold a JSON object`, '--config');
+  return value as Record<string, unknown>;
 }

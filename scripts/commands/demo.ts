@@ -4,11 +4,10 @@
  * tiny: seconds). Finished stages are skipped on the next run, an interrupted one resumes; at the end
  * the viewer plays the trained DARLA agent until Ctrl-C.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../envs/core/errors.ts';
-import { backendOption, floatInRange, intInRange, seedOption, type BackendChoice } from '../cli/options.ts';
+import { backendOption, floatInRange, intInRange, readConfigFile, seedOption, type BackendChoice } from '../cli/options.ts';
 
 interface DemoFlags {
   preset: 'default' | 'tiny';
@@ -75,16 +74,7 @@ export function register(program: Command): void {
 async function buildConfig(flags: DemoFlags) {
   const { PRESETS, PipelineConfigSchema } = await import('../pipeline/config.ts');
   const base = PRESETS[flags.preset];
-  let patch: Record<string, unknown> = {};
-  if (flags.config !== undefined) {
-    if (!fs.existsSync(flags.config)) throw new UserError(`config file ${flags.config} does not exist`, '--config');
-    try {
-      patch = JSON.parse(fs.readFileSync(flags.config, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new UserError(`config file ${flags.config} is not valid JSON: ${(err as Error).message}`, '--config');
-    }
-    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw new UserError(`config file ${flags.config} must hold a JSON object`, '--config');
-  }
+  const patch = flags.config !== undefined ? readConfigFile(flags.config) : {};
   const merged: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     const b = (base as Record<string, unknown>)[k];

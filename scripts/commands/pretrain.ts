@@ -4,10 +4,9 @@
  * reconstruction images and vision.md in the run directory. `darla evaluate-vision <run>` re-runs the
  * evaluation alone. Every flag and the optional --config file are validated before any work starts.
  */
-import fs from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../envs/core/errors.ts';
-import { floatInRange, intInRange, backendOption, seedOption, type BackendChoice } from '../cli/options.ts';
+import { floatInRange, intInRange, backendOption, readConfigFile, seedOption, type BackendChoice } from '../cli/options.ts';
 
 interface PretrainFlags {
   config?: string;
@@ -103,16 +102,7 @@ export function register(program: Command): void {
 /** Defaults ← --config file ← flags, then one strict validation. */
 async function buildConfig(flags: PretrainFlags) {
   const { PretrainConfigSchema, defaultPretrainConfig, defaultObjective } = await import('../../vision/vae/config.ts');
-  let fromFile: Record<string, unknown> = {};
-  if (flags.config !== undefined) {
-    if (!fs.existsSync(flags.config)) throw new UserError(`config file ${flags.config} does not exist`, '--config');
-    try {
-      fromFile = JSON.parse(fs.readFileSync(flags.config, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new UserError(`config file ${flags.config} is not valid JSON: ${(err as Error).message}`, '--config');
-    }
-    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new UserError(`config file ${flags.config} must hold a JSON object`, '--config');
-  }
+  const fromFile = flags.config !== undefined ? readConfigFile(flags.config) : {};
   const steps = flags.steps ?? (typeof fromFile.steps === 'number' ? fromFile.steps : undefined);
   const base = defaultPretrainConfig(steps);
   const fileObjective = (fromFile.objective ?? {}) as Record<string, unknown>;

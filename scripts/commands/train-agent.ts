@@ -11,7 +11,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { z } from 'zod';
 import { UserError } from '../../envs/core/errors.ts';
 import { AgentConfigSchema } from '../../agent/config.ts';
-import { backendOption, intInRange, type BackendChoice } from '../cli/options.ts';
+import { backendOption, intInRange, readConfigFile, type BackendChoice } from '../cli/options.ts';
 
 type Shape = typeof AgentConfigSchema.shape;
 type Key = keyof Shape;
@@ -118,16 +118,7 @@ export function register(program: Command): void {
   cmd.action(async (flags: Flags) => {
     if (flags.resume && flags.fresh) throw new UserError('--resume and --fresh contradict each other; pick one', '--resume');
     // defaults < --config file < flags
-    let raw: Record<string, unknown> = {};
-    if (flags.config !== undefined) {
-      if (!fs.existsSync(flags.config)) throw new UserError(`--config: ${flags.config} does not exist`, '--config');
-      try {
-        raw = JSON.parse(fs.readFileSync(flags.config, 'utf8')) as Record<string, unknown>;
-      } catch (err) {
-        throw new UserError(`--config: ${flags.config} is not valid JSON (${(err as Error).message})`, '--config');
-      }
-      if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`--config: ${flags.config} must hold a JSON object`, '--config');
-    }
+    const raw = flags.config !== undefined ? readConfigFile(flags.config) : {};
     const fromFlags = new Set<string>();
     for (const key of keys) {
       // commander camel-cases --total-steps back to totalSteps: the config key.
