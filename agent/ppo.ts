@@ -31,7 +31,7 @@ import { ActorCritic, type PolicyArch } from './networks.ts';
 import { Policy } from './policy.ts';
 import { gather, gatherInt, RolloutBuffer } from './rollout.ts';
 import { writeTrainReport } from './train-report.ts';
-import { episodeSuccess, makeTaskEnvs, resolveTask, taskRecord, type Task } from './tasks.ts';
+import { agentRunRecord, episodeSuccess, makeTaskEnvs, resolveTask, taskRecord, type Task } from './tasks.ts';
 
 export interface TrainProgress {
   update: number;
@@ -113,9 +113,10 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
   const log = opts.log ?? (() => {});
   const task = resolveTask(cfg.env, cfg.variant);
 
+  // Every input (the encoder too) is checked before the run directory is created or touched.
   const run = opts.runDir === undefined ? null : new RunDir(opts.runDir);
-  run?.open({ kind: 'train-agent', seed: cfg.seed, config: cfg, backend: tf.getBackend() }, { resume: opts.resume, fresh: opts.fresh });
-
+  const record = { ...agentRunRecord(cfg, task), backend: tf.getBackend() };
+  run?.check(record, { resume: opts.resume, fresh: opts.fresh });
   let vae = opts.vae;
   const ownsVae = vae === undefined && (cfg.frontend === 'darla' || cfg.frontend === 'entangled');
   if (ownsVae) vae = loadVae(cfg.vae!);
@@ -126,6 +127,13 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
   } catch (err) {
     envs.close();
     if (ownsVae) vae?.model.dispose();
+    throw err;
+  }
+  try {
+    run?.open(record, { resume: opts.resume, fresh: opts.fresh });
+  } catch (err) {
+    envs.close();
+    frontend.dispose();
     throw err;
   }
   if (frontend.record.encoder !== undefined) {
@@ -330,6 +338,7 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
     envs.close();
     optimizer.dispose();
     if (opts.keepPolicy !== true) policy.dispose();
+    run?.release();
   }
 }
 

@@ -10,7 +10,9 @@ import { UserError } from '../envs/core/errors.ts';
 import { spec } from '../envs/core/registry.ts';
 import { makeVec, type SyncVectorEnv } from '../envs/core/sync-vector-env.ts';
 import { parseVariantConfig, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
-import { parseVariantArg } from '../envs/shapeworld/variant-arg.ts';
+import { parseVariantArg, variantDefinitions } from '../envs/shapeworld/variant-arg.ts';
+import type { NewRunRecord } from '../envs/util/run-dir.ts';
+import type { AgentConfig } from './config.ts';
 
 export const SHAPE_WORLD = 'ShapeWorld-v0';
 
@@ -47,6 +49,11 @@ export function resolveTask(env: string, variantArg: string): Task {
 
 export function taskRecord(task: Task): TaskRecord {
   return { env: task.env, variantName: task.variant?.name ?? null, variant: task.variant === null ? null : variantToJson(task.variant) };
+}
+
+/** What a train-agent run records in config.json: its config, seed and the full definition of the variant it trains on. */
+export function agentRunRecord(cfg: AgentConfig, task: Task): NewRunRecord {
+  return { kind: 'train-agent', seed: cfg.seed, config: cfg, variants: task.variant === null ? {} : variantDefinitions([task.variant]) };
 }
 
 export function taskFromRecord(r: TaskRecord): Task {

@@ -10,15 +10,17 @@
  * 4. Per agent kind × variant: source return, target return, target/source ratio and success rate,
  *    each the mean with a 95% t-interval over training seeds (one unit per policy) — or over
  *    evaluation seeds when a kind has a single policy. Written as Markdown (report.md), JSON
- *    (transfer.json) and bar charts (images/transfer_ratio.svg, images/transfer_success.svg),
- *    with, for each variant, whether the vision and the policy saw it.
+ *    (transfer.json, with the full definition of every variant used, as in config.json) and bar
+ *    charts (images/transfer_ratio.svg, images/transfer_success.svg), with, for each variant,
+ *    whether the vision and the policy saw it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../envs/core/errors.ts';
 import { mixSeed } from '../envs/core/rng.ts';
 import { RunDir, stableStringify } from '../envs/util/run-dir.ts';
-import { checkHeldOut, variantNames, variantToJson, type Variant } from '../envs/shapeworld/variants.ts';
+import { checkHeldOut, variantNames, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
+import { variantDefinitions } from '../envs/shapeworld/variant-arg.ts';
 import { barChartSvg } from '../vision/report/charts.ts';
 import { loadPolicyCheckpoint, type LoadedPolicyCheckpoint } from './checkpoint.ts';
 import { evaluatePolicy } from './evaluate.ts';
@@ -119,7 +121,6 @@ interface PolicyPlan {
 const sameVariant = (a: Variant, b: Variant) => stableStringify(variantToJson(a)) === stableStringify(variantToJson(b));
 
 export async function runTransfer(opts: TransferOptions): Promise<TransferResult> {
-  const log = opts.log ?? (() => {});
   const episodes = opts.episodes ?? 50;
   const seeds = opts.seeds ?? [0, 1, 2];
   const modes = opts.modes ?? [...EVAL_MODES];
@@ -167,8 +168,21 @@ export async function runTransfer(opts: TransferOptions): Promise<TransferResult
     seeds,
     modes,
   };
+  // The full definition of every variant in play (targets and the policies' training variants).
+  const variants = variantDefinitions([...plans.map((p) => p.trainVariant), ...targets]);
   const run = opts.runDir === undefined ? null : new RunDir(opts.runDir);
-  run?.open({ kind: 'transfer', seed: 0, config: protocol }, { fresh: opts.fresh });
+  run?.open({ kind: 'transfer', seed: 0, config: protocol, variants }, { fresh: opts.fresh, resumeFlag: false });
+  try {
+    return await evaluateAndWrite(plans, targets, protocol, variants, run, opts);
+  } finally {
+    run?.release();
+  }
+}
+
+/** Plays every frozen policy on its source and each target, aggregates, and writes the outputs. */
+async function evaluateAndWrite(plans: PolicyPlan[], targets: Variant[], protocol: TransferProtocol, variants: Record<string, VariantInput>, run: RunDir | null, opts: TransferOptions): Promise<TransferResult> {
+  const { episodes, seeds, modes } = protocol;
+  const log = opts.log ?? (() => {});
 
   // ---- evaluate: each frozen policy on its source and every target ---------------------------
   const cells: TransferCell[] = [];
@@ -204,7 +218,7 @@ export async function runTransfer(opts: TransferOptions): Promise<TransferResult
   }
   const markdown = renderMarkdown(rows, protocol);
   if (run !== null) {
-    run.writeJson('transfer.json', { protocol, rows, cells });
+    run.writeJson('transfer.json', { protocol, variants, rows, cells });
     run.writeText('report.md', markdown);
     fs.mkdirSync(run.imagesDir, { recursive: true });
     const det = rows.filter((r) => r.mode === modes[0]);
@@ -226,13 +240,13 @@ export async function runTransfer(opts: TransferOptions): Promise<TransferResult
   return { rows, cells, markdown, protocol };
 }
 
-/** Refuses latent policies whose encoder (the recorded one, or `vae`) is not the one they trained with. */
+/**
+ * Refuses latent policies whose encoder (the recorded one, or `vae`) is not the one they trained
+ * with, and a `vae` that is not a β-VAE (even when no policy needs it).
+ */
 function checkEncoders(plans: PolicyPlan[], vae: string | undefined): void {
   const fingerprints = new Map<string, string>();
-  for (const plan of plans) {
-    const enc = plan.meta.frontend.encoder;
-    if (enc === undefined) continue;
-    const where = vae ?? enc.path;
+  const fingerprintAt = (where: string): string => {
     let fp = fingerprints.get(where);
     if (fp === undefined) {
       const loaded = loadVae(where);
@@ -240,6 +254,14 @@ function checkEncoders(plans: PolicyPlan[], vae: string | undefined): void {
       loaded.model.dispose();
       fingerprints.set(where, fp);
     }
+    return fp;
+  };
+  if (vae !== undefined) fingerprintAt(vae);
+  for (const plan of plans) {
+    const enc = plan.meta.frontend.encoder;
+    if (enc === undefined) continue;
+    const where = vae ?? enc.path;
+    const fp = fingerprintAt(where);
     if (fp !== enc.fingerprint) {
       throw new UserError(
         `refusing ${plan.file}: the ${plan.agent} policy was trained with encoder ${enc.fingerprint} (${enc.path}), but ${where} holds encoder ${fp}; evaluate it with the encoder it was trained with`,

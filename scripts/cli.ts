@@ -6,6 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { UserError } from '../envs/core/errors.ts';
 import { COMMANDS } from './commands/index.ts';
+import { exitWithParent } from '../envs/util/interrupt.ts';
+
+// A pipeline's training child stops when the pipeline dies (no-op when run from a shell).
+exitWithParent();
 
 const program = new Command('darla')
   .description('DARLA in TypeScript: learn to see (β-VAE), learn to act (PPO), measure zero-shot transfer, watch it live.')
@@ -27,7 +31,9 @@ function exitCodeFor(err: unknown): number {
     return err.exitCode === 0 ? 0 : 2;
   }
   if (err instanceof UserError) {
-    console.error(`error: ${err.message}`);
+    // Name the flag at fault when the message does not already (e.g. a checkpoint loader's message).
+    const flag = err.field?.startsWith('--') && !err.message.includes(err.field) ? `${err.field}: ` : '';
+    console.error(`error: ${flag}${err.message}`);
     return 2;
   }
   if (err instanceof ZodError) {

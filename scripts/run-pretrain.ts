@@ -52,10 +52,12 @@ export interface PretrainSummary {
 
 export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptions): Promise<PretrainSummary> {
   const log = opts.log ?? stderr;
+  // The run directory is checked before any work (pretrain() opens it with the same record).
   if (opts.resume) checkResumable(opts.runDir, config);
+  const { pretrain, pretrainRunRecord } = await import('../vision/vae/pretrain.ts');
+  new RunDir(opts.runDir).check(pretrainRunRecord(config, opts.seed), { resume: opts.resume, fresh: opts.fresh });
   const { selectBackend } = await import('../vision/compute/backend.ts');
   const backend = await selectBackend(opts.backend, { log });
-  const { pretrain } = await import('../vision/vae/pretrain.ts');
   const { evaluateVisionRun } = await import('../vision/vae/evaluate.ts');
   installInterruptHandlers(log);
   const viewer = opts.viewPort === undefined ? null : await import('../viewer/train-feed.ts').then((m) => m.pretrainFeed(opts.viewPort!, log));
@@ -104,16 +106,23 @@ export async function runEvaluateVision(runPath: string, opts: { variant: string
   const { evaluateVisionRun } = await import('../vision/vae/evaluate.ts');
   const { model, info } = loadVae(run.root);
   const config = record.config as PretrainConfig;
-  const ev = await evaluateVisionRun(run, model, {
-    variant: opts.variant,
-    scale: opts.scale,
-    metrics: opts.metrics,
-    seed: opts.seed,
-    log,
-    title: `β-VAE (${describeObjective(config)})`,
-    steps: info.step,
-    objective: describeObjective(config),
-  });
+  // It writes into the run (scores, images): not while another process trains there.
+  run.lock(log);
+  let ev;
+  try {
+    ev = await evaluateVisionRun(run, model, {
+      variant: opts.variant,
+      scale: opts.scale,
+      metrics: opts.metrics,
+      seed: opts.seed,
+      log,
+      title: `β-VAE (${describeObjective(config)})`,
+      steps: info.step,
+      objective: describeObjective(config),
+    });
+  } finally {
+    run.release();
+  }
   const s = ev.scores;
   const line = { run: run.root, step: info.step, variant: opts.variant, ...s };
   process.stdout.write(JSON.stringify(line) + '\n');

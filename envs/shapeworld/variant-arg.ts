@@ -1,10 +1,12 @@
 /**
  * `--variant` on the command line: a named variant, inline JSON (`{"extends": "source", …}`), or a
  * path to a JSON file. Node-only (reads files), kept apart from variants.ts so that stays pure.
+ * `variantDefinitions` is what a run records of the variants it used: their full JSON, by name, so
+ * the run can be redone from its own files.
  */
 import fs from 'node:fs';
 import { UserError } from '../core/errors.ts';
-import { getVariant, parseVariantConfig, variantNames, type Variant } from './variants.ts';
+import { getVariant, parseVariantConfig, variantNames, variantToJson, type Variant, type VariantInput } from './variants.ts';
 
 export function parseVariantArg(arg: string): Variant {
   const text = arg.trim();
@@ -16,6 +18,16 @@ export function parseVariantArg(arg: string): Variant {
   }
   if (looksLikePath) throw new UserError(`variant file '${text}' does not exist`, 'variant');
   throw new UserError(`unknown variant '${text}'; known variants: ${variantNames().join(', ')} (or give inline JSON or a .json file)`, 'variant');
+}
+
+/** The full JSON definition of each variant (names, JSON, files or parsed variants), by name. */
+export function variantDefinitions(variants: readonly (string | Variant)[]): Record<string, VariantInput> {
+  const out: Record<string, VariantInput> = {};
+  for (const v of variants) {
+    const parsed = typeof v === 'string' ? parseVariantArg(v) : v;
+    out[parsed.name] = variantToJson(parsed);
+  }
+  return out;
 }
 
 function parseJson(text: string, where: string): unknown {

@@ -2,6 +2,8 @@
  * Graceful Ctrl-C for long runs. The first SIGINT/SIGTERM sets a flag that training loops poll
  * between steps (they then save a checkpoint and return, so the next run resumes); a second one
  * exits at once. Every file is written atomically, so even a hard kill leaves no torn file.
+ * A child process that a parent started with an IPC channel (the pipeline's training jobs) exits
+ * when that parent dies, however it died (`exitWithParent`).
  */
 let requested = false;
 let installed = false;
@@ -30,4 +32,20 @@ export function installInterruptHandlers(log: (line: string) => void = (l) => pr
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+/**
+ * In a process started with an IPC channel (scripts/pipeline/jobs.ts starts its training children
+ * so): exit as soon as the parent is gone. The channel closes when the parent dies, even by kill -9,
+ * so no training outlives the pipeline that started it (its run resumes from the last checkpoint;
+ * the exit releases its run-directory lock). The channel does not keep the process alive otherwise.
+ */
+export function exitWithParent(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+  const channel = process.channel;
+  if (channel === undefined) return;
+  channel.unref();
+  process.once('disconnect', () => {
+    log('the parent process is gone: stopping (the run resumes from its last checkpoint)');
+    process.exit(130);
+  });
 }

@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .addOption(new Option('--preset <name>', 'run size: default (~30 min on 2 CPU cores) or tiny (seconds)').choices(['default', 'tiny']).default('default'))
     .option('--config <file>', 'JSON with pipeline fields to override the preset (vision, agents, transfer)')
     .option('--run-dir <dir>', 'where everything is written (default runs/<preset>)')
-    .option('--fresh', 'delete the run directory first and start over', false)
+    .option('--fresh', 'replace the pipeline run in the run directory with a new one (nothing but a darla run is ever deleted)', false)
     .option('--no-view', 'do not start the viewer at the end')
     .option('--host <addr>', 'viewer interface (anything but loopback is printed as a warning)', '127.0.0.1')
     .option('--port <n>', 'viewer port (0 = any free port)', intInRange(0, 65535), 8420)
@@ -44,6 +44,10 @@ export function register(program: Command): void {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const config = await buildConfig(flags);
       const runDir = flags.runDir ?? `runs/${flags.preset}`;
+      // The run directory is checked before any work (runPipeline opens it with the same record).
+      const { RunDir } = await import('../../envs/util/run-dir.ts');
+      const { pipelineRunRecord } = await import('../pipeline/run.ts');
+      new RunDir(runDir).check(pipelineRunRecord(config, flags.seed), { resume: 'auto', fresh: flags.fresh });
       const { selectBackend } = await import('../../vision/compute/backend.ts');
       const backend = await selectBackend(flags.backend, { log });
       const { installInterruptHandlers } = await import('../../envs/util/interrupt.ts');

@@ -96,8 +96,8 @@ export function register(program: Command): void {
     .description('train a PPO agent on the shape world behind a front-end: darla, entangled, pixels or oracle (the "act" stage)')
     .option('--config <file>', 'JSON file with any agent config fields (unknown keys are refused; flags override it)')
     .option('--run-dir <dir>', 'where the run is written (default runs/train-agent/<frontend>-<variant>-s<seed>)')
-    .option('--resume', 'continue the run in --run-dir from its last checkpoint', false)
-    .option('--fresh', 'delete --run-dir first and start over', false)
+    .option('--resume', 'continue the run in --run-dir from its last checkpoint (refused when there is no run there)', false)
+    .option('--fresh', 'replace the train-agent run in --run-dir with a new one (nothing but a darla run is ever deleted)', false)
     .option('--quiet', 'no progress bar', false)
     .option('--json', 'print the result summary as one JSON line on stdout', false)
     .option('--view', "stream env 0's frames, the latents and the action probabilities into the live viewer", false)
@@ -139,9 +139,11 @@ export function register(program: Command): void {
       throw err;
     }
     if (cfg.vae !== undefined && !fs.existsSync(cfg.vae)) throw new UserError(`--vae: no pretraining run or checkpoint at ${cfg.vae}`, '--vae');
-    const { resolveTask } = await import('../../agent/tasks.ts');
+    const { agentRunRecord, resolveTask } = await import('../../agent/tasks.ts');
     const task = resolveTask(cfg.env, cfg.variant);
     const runDir = flags.runDir ?? `runs/train-agent/${cfg.frontend}-${task.variant?.name ?? cfg.env}-s${cfg.seed}`;
+    const { RunDir } = await import('../../envs/util/run-dir.ts');
+    new RunDir(runDir).check(agentRunRecord(cfg, task), { resume: flags.resume, fresh: flags.fresh });
 
     const log = (s: string) => process.stderr.write(`${s}\n`);
     const { useBackend } = await import('../../agent/backend.ts');

@@ -5,7 +5,7 @@
  * (Markdown on stdout and in the run's report.md, JSON in transfer.json) and bar charts go to
  * --run-dir. Bad input is refused before any evaluation: unknown variants (with the list of known
  * ones), targets that overlap the training distribution, policies paired with another encoder or
- * another observation size.
+ * another observation size, a --run-dir that is not a new folder or a transfer run.
  */
 import { Option, type Command } from 'commander';
 import { UserError } from '../../envs/core/errors.ts';
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .addOption(new Option('--modes <mode...>', 'policy modes to evaluate').choices(['deterministic', 'stochastic']).default(['deterministic', 'stochastic']))
     .option('--vae <run>', 'evaluate latent policies with this encoder (refused unless it is the one they trained with)')
     .option('--run-dir <dir>', 'where the table, JSON and charts are written', 'runs/transfer')
-    .option('--fresh', 'delete --run-dir first', false)
+    .option('--fresh', 'replace the transfer run in --run-dir with a new one (nothing but a darla run is ever deleted)', false)
     .option('--quiet', 'no progress bar', false)
     .option('--json', 'print the rows as one JSON line on stdout instead of the Markdown table', false)
     .addOption(backendOption())
@@ -50,6 +50,8 @@ export function register(program: Command): void {
       const fs = await import('node:fs');
       for (const p of flags.policies) if (!fs.existsSync(p)) throw new UserError(`--policies: no agent run or policy checkpoint at ${p}`, '--policies');
       if (flags.vae !== undefined && !fs.existsSync(flags.vae)) throw new UserError(`--vae: no pretraining run or checkpoint at ${flags.vae}`, '--vae');
+      const { RunDir } = await import('../../envs/util/run-dir.ts');
+      new RunDir(flags.runDir).check({ kind: 'transfer', seed: 0, config: null }, { fresh: flags.fresh, resumeFlag: false });
       const log = (s: string) => process.stderr.write(`${s}\n`);
       const { useBackend } = await import('../../agent/backend.ts');
       await useBackend(flags.backend, log);

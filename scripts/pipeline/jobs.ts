@@ -3,7 +3,9 @@
  * trainings (the two β-VAEs; the agents) run side by side, each on one wasm thread: two processes
  * keep both cores busy through the whole step, where one process's second XNNPACK thread only helps
  * inside large operators. Each child writes its own run directory (and so resumes on its own);
- * its stderr goes to logs/<key>.log, its progress is read back from its metrics.jsonl.
+ * its stderr goes to logs/<key>.log, its progress is read back from its metrics.jsonl. A child
+ * stops when this process dies (it watches an IPC channel), so a killed pipeline leaves no training
+ * behind, and each child locks its run directory while it trains (a rerun cannot start a second one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -100,7 +102,8 @@ export async function runJobs(jobs: readonly Job[], opts: RunJobsOptions): Promi
           const job = queue.shift()!;
           const logFile = path.join(opts.logDir, `${job.key.replace(/[\\/]/g, '-')}.log`);
           const logFd = fs.openSync(logFile, 'a');
-          const child = spawn(process.execPath, [BIN, ...job.args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', logFd] });
+          // The IPC channel is how the child notices this process dying (envs/util/interrupt.ts).
+          const child = spawn(process.execPath, [BIN, ...job.args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', logFd, 'ipc'] });
           fs.closeSync(logFd);
           let stdout = '';
           child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -7,15 +7,17 @@
  *   report   report.md and a self-contained report.html                   → ./
  * Each finished piece leaves a done.json and is skipped next time (unless --fresh); an unfinished
  * one resumes from its last checkpoint. One progress line covers the whole pipeline. Ctrl-C stops
- * after the current step with everything written so far intact.
+ * after the current step with everything written so far intact. The run directory is locked while
+ * the pipeline runs; its training children stop when it dies (jobs.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../envs/core/errors.ts';
 import { stopRequested } from '../../envs/util/interrupt.ts';
 import { createProgress, type Progress } from '../../envs/util/progress.ts';
-import { RunDir } from '../../envs/util/run-dir.ts';
+import { RunDir, type NewRunRecord } from '../../envs/util/run-dir.ts';
 import { writeJsonAtomic } from '../../envs/util/files.ts';
+import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import type { PretrainConfig } from '../../vision/vae/config.ts';
 import type { Objective } from '../../vision/vae/objectives.ts';
 import type { PipelineConfig, AgentKind } from './config.ts';
@@ -97,11 +99,33 @@ export function visionConfig(cfg: PipelineConfig, which: 'darla' | 'entangled'):
 /** Rough seconds per unit on the reference 2-core CPU, to weight one progress bar across stages. */
 const COST = { visionStep: 0.5, latentEnvStep: 1 / 700, pixelsEnvStep: 1 / 250, oracleEnvStep: 1 / 1500, transferEpisode: 0.04 };
 
+/**
+ * What the pipeline records in its config.json: the config, the seed and the full definition of
+ * every variant it uses (the agents train on `source`).
+ */
+export function pipelineRunRecord(cfg: PipelineConfig, seed: number): NewRunRecord {
+  return { kind: 'pipeline', seed, config: cfg, variants: variantDefinitions(['source', ...cfg.vision.variants, ...cfg.transfer.variants]) };
+}
+
+/** A child's arguments to continue its run when there is one (a child refuses --resume on nothing). */
+function resumeIfStarted(dir: string): string[] {
+  return new RunDir(dir).exists() ? ['--resume'] : [];
+}
+
 export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
   const { log } = opts;
   const root = new RunDir(opts.runDir);
-  root.open({ kind: 'pipeline', seed: opts.seed, config: cfg, backend: opts.backend }, { resume: true, fresh: opts.fresh });
-  root.updateRecord({ backend: opts.backend });
+  root.open({ ...pipelineRunRecord(cfg, opts.seed), backend: opts.backend }, { resume: 'auto', fresh: opts.fresh, log });
+  try {
+    root.updateRecord({ backend: opts.backend });
+    return await runStages(root, cfg, opts);
+  } finally {
+    root.release();
+  }
+}
+
+async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOptions): Promise<PipelineResult> {
+  const { log } = opts;
   const visionDirs = { darla: path.join(root.root, 'vision', 'darla'), entangled: path.join(root.root, 'vision', 'entangled') };
   const agentDirs = cfg.agents.kinds.flatMap((kind) => cfg.agents.seeds.map((seed) => ({ kind, seed, dir: path.join(root.root, 'agents', `${kind}-seed${seed}`) })));
   const transferDir = path.join(root.root, 'transfer');
@@ -157,7 +181,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
         key,
         runDir: dir,
         onStart: () => (t0 = performance.now()),
-        args: ['pretrain', '--config', configFile, '--run-dir', dir, '--resume', '--json', '--seed', String(opts.seed), '--backend', opts.backend],
+        args: ['pretrain', '--config', configFile, '--run-dir', dir, ...resumeIfStarted(dir), '--json', '--seed', String(opts.seed), '--backend', opts.backend],
         onSuccess: (stdout) => {
           const summary = lastJsonLine(stdout) as { imgPerSec?: number; scores?: { mig?: number } | null } | null;
           markDone(dir, { mig: summary?.scores?.mig ?? null, imgPerSec: summary?.imgPerSec ?? null });
@@ -189,7 +213,7 @@ export async function runPipeline(cfg: PipelineConfig, opts: PipelineOptions): P
         key,
         runDir: a.dir,
         onStart: () => (t0 = performance.now()),
-        args: ['train-agent', '--config', configFile, '--run-dir', a.dir, '--resume', '--json', '--backend', opts.backend],
+        args: ['train-agent', '--config', configFile, '--run-dir', a.dir, ...resumeIfStarted(a.dir), '--json', '--backend', opts.backend],
         onSuccess: (stdout) => {
           const r = lastJsonLine(stdout) as { steps?: number; sps?: number; evalReturn?: number | null; evalSuccess?: number | null } | null;
           if (r === null) throw new Error('train-agent printed no summary');

@@ -10,6 +10,8 @@ import { trainAgent } from '../../agent/ppo.ts';
 import { runTransfer } from '../../agent/transfer.ts';
 import { UserError } from '../../envs/core/errors.ts';
 import { Box } from '../../envs/core/spaces/box.ts';
+import { parseVariantArg } from '../../envs/shapeworld/variant-arg.ts';
+import { getVariant, variantToJson, type VariantInput } from '../../envs/shapeworld/variants.ts';
 import { registerTinyEnvs } from './tiny-envs.ts';
 import { writeRandomVae } from './vae-fixture.ts';
 
@@ -70,6 +72,23 @@ describe('runTransfer', () => {
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(md).toContain('| oracle | color-shift | n/a | no | goal_color, hazard_color ✓ |');
     expect(md).toContain('## Stochastic policy');
+  });
+
+  it('records the full definition of every variant in config.json and transfer.json, enough to redo the run', async () => {
+    const out = path.join(tmp, 'transfer-defs');
+    const custom = { extends: 'source', name: 'my-shift', scales: [4], heldOut: ['scale'] };
+    await runTransfer({ policies: [runs.oracle0], variants: ['source', JSON.stringify(custom)], episodes: 1, seeds: [0], modes: ['deterministic'], runDir: out });
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'transfer.json'), 'utf8')) as { variants: Record<string, VariantInput> };
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { variants: Record<string, VariantInput> };
+    expect(Object.keys(json.variants).sort()).toEqual(['my-shift', 'source']);
+    expect(config.variants).toEqual(json.variants);
+    expect(json.variants['my-shift']).toEqual(variantToJson(parseVariantArg(JSON.stringify(custom))));
+    expect(json.variants.source).toEqual(variantToJson(getVariant('source')));
+    // Redoing it from its own files: the recorded JSON is the same variant.
+    expect(parseVariantArg(JSON.stringify(json.variants['my-shift']))).toEqual(parseVariantArg(JSON.stringify(custom)));
+    // A train-agent run records the variant it trained on.
+    const agent = JSON.parse(fs.readFileSync(path.join(runs.oracle0, 'config.json'), 'utf8')) as { variants: Record<string, VariantInput> };
+    expect(agent.variants).toEqual({ source: variantToJson(getVariant('source')) });
   });
 
   it('refuses an unknown variant, listing the known ones', async () => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../envs/core/errors.ts';
+import { userError } from './helpers.ts';
 import { parseVariantArg } from '../../envs/shapeworld/variant-arg.ts';
 import {
   assertHeldOut,
@@ -14,16 +15,6 @@ import {
   variantToJson,
   type Variant,
 } from '../../envs/shapeworld/variants.ts';
-
-function userError(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof UserError) return e;
-    throw e;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('named variants', () => {
   it('exist, round-trip through JSON, and keep every factor small', () => {

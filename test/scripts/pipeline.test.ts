@@ -53,6 +53,10 @@ describe('pipeline (tiny preset)', () => {
     expect(performance.now() - t0).toBeLessThan(15_000);
     const timings = JSON.parse(fs.readFileSync(path.join(dir, 'timings.json'), 'utf8')) as { seconds: number }[];
     expect(timings.every((t) => t.seconds > 0)).toBe(true);
+    // Its config.json holds the full definition of every variant it used.
+    const record = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { variants: Record<string, unknown> };
+    expect(Object.keys(record.variants).sort()).toEqual([...new Set(['source', ...PRESETS.tiny.vision.variants, ...PRESETS.tiny.transfer.variants])].sort());
+
   }, 240_000);
 
   it('refuses bad flags and configs with exit code 2 before any work', () => {

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import { Rng, mixSeed } from '../../envs/core/rng.ts';
 import { createProgress } from '../../envs/util/progress.ts';
-import { RunDir } from '../../envs/util/run-dir.ts';
+import { RunDir, type NewRunRecord } from '../../envs/util/run-dir.ts';
+import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import { CheckpointDir, loadCheckpoint } from '../checkpoint/format.ts';
 import type { PretrainConfig } from './config.ts';
 import { buildPretrainFrames, type PretrainFrames } from './data.ts';
@@ -50,7 +51,7 @@ export interface PretrainResult {
   /** KL per latent on the held-out frames. */
   klPerDim: number[];
   imgPerSec: number;
-  /** Frees the model, the trainer and the DAE (if any). */
+  /** Frees the model, the trainer and the DAE (if any), and unlocks the run directory. */
   release: () => void;
 }
 
@@ -135,10 +136,15 @@ export function saveVaeCheckpoint(ckpts: CheckpointDir, config: PretrainConfig, 
   return ckpts.save({ meta: meta as unknown as VaeCheckpointMeta & { [k: string]: unknown }, arrays });
 }
 
+/** What a pretraining run records in config.json: config, seed and the full definition of every variant it sees. */
+export function pretrainRunRecord(config: PretrainConfig, seed: number): NewRunRecord {
+  return { kind: 'pretrain', seed, config, variants: variantDefinitions(config.data.variants) };
+}
+
 export async function pretrain(config: PretrainConfig, opts: PretrainOptions): Promise<PretrainResult> {
   const log = opts.log ?? (() => {});
   const run = new RunDir(opts.runDir);
-  run.open({ kind: 'pretrain', seed: opts.seed, config, backend: opts.backend }, { resume: opts.resume, fresh: opts.fresh });
+  run.open({ ...pretrainRunRecord(config, opts.seed), backend: opts.backend }, { resume: opts.resume, fresh: opts.fresh });
   if (opts.backend) run.updateRecord({ backend: opts.backend });
 
   const data = buildPretrainFrames(config.data, opts.seed, { log });
@@ -159,7 +165,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
       dae.dispose();
       const model = new BetaVae(config.arch, mixSeed(opts.seed, 0x1a17));
       const trainer = new VaeTrainer(model, config.objective, { lr: config.lr, seed: opts.seed });
-      return { runDir: run, model, trainer, data, step: 0, finished: false, klPerDim: [], imgPerSec: 0, release: () => (model.dispose(), trainer.dispose()) };
+      return { runDir: run, model, trainer, data, step: 0, finished: false, klPerDim: [], imgPerSec: 0, release: () => (model.dispose(), trainer.dispose(), run.release()) };
     }
   }
   const frozenDae = dae;
@@ -245,6 +251,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
     model.dispose();
     trainer.dispose();
     frozenDae?.dispose();
+    run.release();
   };
   return { runDir: run, model, trainer, data, step: trainer.step, finished, klPerDim, imgPerSec: meanImgPerSec, release };
 }
