@@ -4,6 +4,9 @@
  * its front-end record (kind, observation and input shapes, and for latent front-ends the encoder's
  * architecture, weight fingerprint, path and the variants the encoder saw). Written with the shared
  * checkpoint format (vision/checkpoint/format.ts): atomic, checksummed, bit-exact.
+ * The encoder's path is recorded relative to the agent's run directory, so a run copied or moved
+ * together with its encoder (a whole pipeline directory, say) still finds it; `encoderLocation`
+ * resolves it (older checkpoints recorded an absolute path, which is tried too).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,6 +59,35 @@ export function resolvePolicyCheckpoint(target: string, flag = '--policy'): stri
     return latest;
   }
   return target;
+}
+
+/** The run directory a checkpoint file belongs to (<run>/checkpoints/<file>), or the file's folder for a loose file. */
+export function checkpointRunDir(file: string): string {
+  const dir = path.dirname(path.resolve(file));
+  return path.basename(dir) === 'checkpoints' ? path.dirname(dir) : dir;
+}
+
+/** The front-end record with its encoder path made relative to `runRoot` (what a checkpoint stores). */
+export function withRunRelativeEncoder(record: FrontendRecord, runRoot: string): FrontendRecord {
+  if (record.encoder === undefined || !path.isAbsolute(record.encoder.path)) return record;
+  return { ...record, encoder: { ...record.encoder, path: path.relative(runRoot, record.encoder.path).split(path.sep).join('/') } };
+}
+
+/**
+ * Where the encoder a latent policy trained with is now: its recorded path, relative to the policy's
+ * run first (older checkpoints recorded an absolute path). When it is not there, a UserError says
+ * what was looked for and that --vae can point to the encoder.
+ */
+export function encoderLocation(ckpt: Pick<LoadedPolicyCheckpoint, 'file' | 'meta'>, flag = '--policy'): string {
+  const enc = ckpt.meta.frontend.encoder;
+  if (enc === undefined) throw new UserError(`refusing ${ckpt.file}: a ${ckpt.meta.frontend.kind} policy without an encoder record`, flag);
+  const where = path.isAbsolute(enc.path) ? enc.path : path.resolve(checkpointRunDir(ckpt.file), enc.path);
+  if (fs.existsSync(where)) return where;
+  throw new UserError(
+    `the ${ckpt.meta.frontend.kind} policy ${ckpt.file} was trained with encoder ${enc.fingerprint}, recorded at ${enc.path}${path.isAbsolute(enc.path) ? '' : ` (relative to its run)`}, ` +
+      `but nothing is at ${where}. Pass --vae <pretraining run or checkpoint> to point to that encoder`,
+    '--vae',
+  );
 }
 
 export function loadPolicyCheckpoint(target: string, flag = '--policy'): LoadedPolicyCheckpoint {

@@ -21,7 +21,7 @@ import { assignArrays } from '../vision/checkpoint/tensors.ts';
 import { Adam } from '../vision/train/adam.ts';
 import { loadVae, type LoadedVae } from '../vision/vae/load.ts';
 import { probabilitiesRow } from './categorical.ts';
-import { loadPolicyCheckpoint, POLICY_CHECKPOINT_KIND, policyCheckpoint, type PolicyCheckpointMeta } from './checkpoint.ts';
+import { loadPolicyCheckpoint, POLICY_CHECKPOINT_KIND, policyCheckpoint, withRunRelativeEncoder, type PolicyCheckpointMeta } from './checkpoint.ts';
 import { derivedSizes, resolveAgentConfig, type AgentConfig } from './config.ts';
 import { evaluatePolicy, type EvalResult } from './evaluate.ts';
 import { createFrontend, frontendMismatch, type FeatureArray, type Frontend } from './frontends.ts';
@@ -185,7 +185,7 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
       update,
       config: cfg,
       task: taskRecord(task),
-      frontend: frontend.record,
+      frontend: withRunRelativeEncoder(frontend.record, run!.root),
       rng: { action: actionRng.getState(), shuffle: shuffleRng.getState() },
       optimizerStep: optimizer.t,
       elapsedSeconds: elapsedBefore + (performance.now() - startTime) / 1000,

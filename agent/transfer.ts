@@ -22,7 +22,7 @@ import { RunDir, stableStringify } from '../envs/util/run-dir.ts';
 import { checkHeldOut, variantNames, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
 import { variantDefinitions } from '../envs/shapeworld/variant-arg.ts';
 import { barChartSvg } from '../vision/report/charts.ts';
-import { loadPolicyCheckpoint, type LoadedPolicyCheckpoint } from './checkpoint.ts';
+import { encoderLocation, loadPolicyCheckpoint, type LoadedPolicyCheckpoint } from './checkpoint.ts';
 import { evaluatePolicy } from './evaluate.ts';
 import { loadPolicy } from './load-policy.ts';
 import { loadVae } from '../vision/vae/load.ts';
@@ -260,7 +260,7 @@ function checkEncoders(plans: PolicyPlan[], vae: string | undefined): void {
   for (const plan of plans) {
     const enc = plan.meta.frontend.encoder;
     if (enc === undefined) continue;
-    const where = vae ?? enc.path;
+    const where = vae ?? encoderLocation(plan, '--policies');
     const fp = fingerprintAt(where);
     if (fp !== enc.fingerprint) {
       throw new UserError(

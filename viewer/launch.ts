@@ -46,7 +46,7 @@ export function loadViewerModels(opts: Pick<LaunchOptions, 'vae' | 'agent' | 'gr
   if (opts.agent !== undefined) {
     const loaded = loadPolicy(opts.agent, { vae: opts.vae, flag: '--agent' });
     policy = agentPolicyModel(loaded, { seed: opts.seed, deterministic: opts.greedy });
-    vaePath ??= loaded.checkpoint.meta.frontend.encoder?.path;
+    vaePath ??= loaded.encoderPath ?? undefined;
     what = `${loaded.checkpoint.meta.frontend.kind} agent from ${opts.agent}${opts.greedy ? ' (greedy)' : ''}`;
   }
   if (vaePath === undefined) return { policy, describe: `${what}; latents = 2×2 patch mean colours (the agent has no β-VAE; give --vae to show one)` };

@@ -12,6 +12,7 @@ import { UserError } from '../../envs/core/errors.ts';
 import { Box } from '../../envs/core/spaces/box.ts';
 import { parseVariantArg } from '../../envs/shapeworld/variant-arg.ts';
 import { getVariant, variantToJson, type VariantInput } from '../../envs/shapeworld/variants.ts';
+import { loadViewerModels } from '../../viewer/launch.ts';
 import { registerTinyEnvs } from './tiny-envs.ts';
 import { writeRandomVae } from './vae-fixture.ts';
 
@@ -89,6 +90,29 @@ describe('runTransfer', () => {
     // A train-agent run records the variant it trained on.
     const agent = JSON.parse(fs.readFileSync(path.join(runs.oracle0, 'config.json'), 'utf8')) as { variants: Record<string, VariantInput> };
     expect(agent.variants).toEqual({ source: variantToJson(getVariant('source')) });
+  });
+
+  it('a run moved or copied with its encoder still transfers and plays; a lost encoder names --vae (issue 13.5)', async () => {
+    const home = path.join(tmp, 'portable');
+    const vae = writeRandomVae(path.join(home, 'vision'), 5);
+    const agent = path.join(home, 'agents', 'darla');
+    await trainAgent({ ...tiny, frontend: 'darla', vae }, { runDir: agent });
+    const moved = path.join(tmp, 'portable-moved');
+    fs.renameSync(home, moved);
+    const policies = [path.join(moved, 'agents', 'darla')];
+    const quick = { variants: ['source'], episodes: 1, seeds: [0], modes: ['deterministic' as const] };
+    expect((await runTransfer({ policies, ...quick })).rows).toHaveLength(1);
+    const viewed = loadViewerModels({ agent: policies[0], seed: 0 });
+    expect(viewed.describe).toContain(path.join(moved, 'vision'));
+    // The encoder is gone: the message says where it looked and that --vae can point to it.
+    const kept = path.join(tmp, 'encoder-elsewhere');
+    fs.renameSync(path.join(moved, 'vision'), kept);
+    const err = await runTransfer({ policies, ...quick }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).field).toBe('--vae');
+    expect((err as Error).message).toMatch(/trained with encoder [0-9a-f]+, recorded at \.\.\/\.\.\/vision\/checkpoints\/.* \(relative to its run\), but nothing is at .*Pass --vae <pretraining run or checkpoint> to point to that encoder/);
+    expect(() => loadPolicy(policies[0])).toThrow(/Pass --vae/);
+    expect((await runTransfer({ policies, vae: kept, ...quick })).rows).toHaveLength(1);
   });
 
   it('refuses an unknown variant, listing the known ones', async () => {
