@@ -3,8 +3,8 @@
  * 1. Vision is pretrained on frames of the worlds the agent may see *before acting* (each latent
  *    policy records which variants its encoder saw); the policy is trained on its source variant only.
  * 2. Every target variant (named, or JSON) is first checked to really differ from the policy's
- *    training distribution: no overlap of the factor values it claims are held out, same task
- *    (envs' `checkHeldOut`). A failed check refuses the run.
+ *    training distribution: every factor value it claims is held out differs perceptibly from the
+ *    training variant's, same task (envs' `checkHeldOut`). A failed check refuses the run.
  * 3. Each frozen policy (frozen encoder + frozen policy) plays N episodes × S evaluation seeds on
  *    its source variant and on every target, with the deterministic and the stochastic policy.
  * 4. Per agent kind × variant: source return, target return, target/source ratio and success rate,
@@ -19,7 +19,7 @@ import path from 'node:path';
 import { UserError } from '../envs/core/errors.ts';
 import { mixSeed } from '../envs/core/rng.ts';
 import { RunDir, stableStringify } from '../envs/util/run-dir.ts';
-import { checkHeldOut, variantNames, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
+import { checkHeldOut, HELD_OUT_MIN_DEGREES, HELD_OUT_MIN_DELTA_E, HELD_OUT_MIN_SCALE_PX, HELD_OUT_MIN_SCALE_RATIO, variantNames, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
 import { variantDefinitions } from '../envs/shapeworld/variant-arg.ts';
 import { barChartSvg } from '../vision/report/charts.ts';
 import { encoderLocation, loadPolicyCheckpoint, type LoadedPolicyCheckpoint } from './checkpoint.ts';
@@ -343,7 +343,7 @@ export function renderMarkdown(rows: TransferRow[], protocol: TransferProtocol):
     `Protocol: each frozen policy (frozen encoder, frozen policy) plays ${protocol.episodes} episodes × ${protocol.seeds.length} evaluation seeds (${protocol.seeds.join(', ')}) ` +
       `on the variant it trained on (the source) and on each target, with the ${protocol.modes.join(' and the ')} policy. ` +
       'Each cell is the mean with a 95% t-interval over training seeds (one unit per policy), or over evaluation seeds where an agent kind has a single policy. ' +
-      'target/source is computed per unit, then averaged. Every target was checked to share none of the factor values it claims are held out with the training variant.',
+      `target/source is computed per unit, then averaged. Every target was checked to differ perceptibly from the training variant in each factor it claims is held out (colours ΔE*ab ≥ ${HELD_OUT_MIN_DELTA_E}, orientations ≥ ${HELD_OUT_MIN_DEGREES}°, scales ≥ ${HELD_OUT_MIN_SCALE_PX} px and ${100 * HELD_OUT_MIN_SCALE_RATIO}%).`,
     '',
     '| policy | agent | seed | trained on | env steps | encoder | encoder saw |',
     '|---|---|---|---|---|---|---|',

@@ -1,23 +1,34 @@
 /**
  * `--variant` on the command line: a named variant, inline JSON (`{"extends": "source", …}`), or a
  * path to a JSON file. Node-only (reads files), kept apart from variants.ts so that stays pure.
- * `variantDefinitions` is what a run records of the variants it used: their full JSON, by name, so
- * the run can be redone from its own files.
+ * A custom variant may not take a built-in variant's name (its results would be reported under
+ * it) unless it is exactly that variant. `variantDefinitions` is what a run records of the
+ * variants it used: their full JSON, by name, so the run can be redone from its own files.
  */
 import fs from 'node:fs';
 import { UserError } from '../core/errors.ts';
+import { stableStringify } from '../util/run-dir.ts';
 import { getVariant, parseVariantConfig, variantNames, variantToJson, type Variant, type VariantInput } from './variants.ts';
 
 export function parseVariantArg(arg: string): Variant {
   const text = arg.trim();
   if (variantNames().includes(text)) return getVariant(text);
-  if (text.startsWith('{')) return parseVariantConfig(parseJson(text, 'inline JSON'), 'variant (inline JSON)');
+  if (text.startsWith('{')) return customVariant(parseJson(text, 'inline JSON'), 'variant (inline JSON)');
   const looksLikePath = text.endsWith('.json') || text.includes('/') || text.includes('\\');
   if (fs.existsSync(text) && fs.statSync(text).isFile()) {
-    return parseVariantConfig(parseJson(fs.readFileSync(text, 'utf8'), `file ${text}`), `variant file ${text}`);
+    return customVariant(parseJson(fs.readFileSync(text, 'utf8'), `file ${text}`), `variant file ${text}`);
   }
   if (looksLikePath) throw new UserError(`variant file '${text}' does not exist`, 'variant');
   throw new UserError(`unknown variant '${text}'; known variants: ${variantNames().join(', ')} (or give inline JSON or a .json file)`, 'variant');
+}
+
+/** A user's JSON variant: validated, and refused when it takes a built-in name for another definition. */
+function customVariant(raw: unknown, origin: string): Variant {
+  const v = parseVariantConfig(raw, origin);
+  if (!variantNames().includes(v.name)) return v;
+  const builtin = getVariant(v.name);
+  if (stableStringify(variantToJson(v)) === stableStringify(variantToJson(builtin))) return builtin;
+  throw new UserError(`${origin}: name: '${v.name}' is a built-in variant's name and this definition differs from it; give your variant its own "name"`, 'name');
 }
 
 /** The full JSON definition of each variant (names, JSON, files or parsed variants), by name. */

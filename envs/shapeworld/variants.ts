@@ -7,10 +7,11 @@
  * The transfer story (DARLA): the goal/hazard identity is carried by SHAPE; colour, background,
  * scale and distractors are nuisance factors that variants shift. Each non-source variant declares
  * which factors it holds out, and `checkHeldOut(source, target)` verifies that those factor values
- * really never occur in the source.
+ * really never occur in the source — nor anything too close to them to see the difference.
  */
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
+import { deltaE76 } from './color-distance.ts';
 import { SHAPES, type ShapeName } from './shapes.ts';
 
 export type Rgb = readonly [number, number, number];
@@ -244,11 +245,27 @@ export function resolveVariant(v: VariantLike): Variant {
 
 // ---- held-out checks --------------------------------------------------------------------------
 
+/**
+ * A held-out value must differ perceptibly from every source value of its factor — what a viewer
+ * (and an encoder) can see, not a rounding error:
+ * - colours (goal, hazard, background; distractor colours): CIE76 ΔE*ab at least HELD_OUT_MIN_DELTA_E
+ *   in CIELAB (D65) — about 2.3 is one just-noticeable difference, so 10 is a clearly other colour;
+ * - orientations: at least HELD_OUT_MIN_DEGREES apart on the circle (angles mod 360);
+ * - scales: at least HELD_OUT_MIN_SCALE_PX pixels and HELD_OUT_MIN_SCALE_RATIO of the larger apart;
+ * - distractors, (shape, colour) objects: another shape than every source distractor, or the same
+ *   shape in a colour ΔE*ab ≥ HELD_OUT_MIN_DELTA_E from that shape's source colours.
+ * (A rotation a shape's symmetry maps onto itself is not detected: angles are compared as numbers.)
+ */
+export const HELD_OUT_MIN_DELTA_E = 10;
+export const HELD_OUT_MIN_DEGREES = 15;
+export const HELD_OUT_MIN_SCALE_PX = 1;
+export const HELD_OUT_MIN_SCALE_RATIO = 0.1;
+
 export interface HeldOutCheck {
   factor: HeldOutFactor;
   sourceValues: string[];
   targetValues: string[];
-  /** Target values that also occur in the source (must be empty). */
+  /** Target values equal to, or not perceptibly different from, a source value (must be empty). */
   overlap: string[];
   ok: boolean;
 }
@@ -262,28 +279,82 @@ export interface HeldOutReport {
   problems: string[];
 }
 
-function valuesOf(v: Variant, factor: HeldOutFactor): string[] {
+/** One factor's values and when two of them are too close to tell apart. */
+interface FactorRule<T> {
+  values(v: Variant): T[];
+  show(x: T): string;
+  /** How close `t` is to `s` (e.g. 'ΔE*ab 0.4'), or null when they differ perceptibly. */
+  tooClose(t: T, s: T): string | null;
+  /** The rule, for messages. */
+  rule: string;
+}
+
+const angle = (o: number) => ((o % 360) + 360) % 360;
+
+const colorRule = (pick: (v: Variant) => readonly Rgb[]): FactorRule<Rgb> => ({
+  values: (v) => [...pick(v)],
+  show: toHex,
+  tooClose: (t, s) => {
+    const d = deltaE76(t, s);
+    return d < HELD_OUT_MIN_DELTA_E ? `ΔE*ab ${d.toFixed(1)}` : null;
+  },
+  rule: `colours at least ΔE*ab ${HELD_OUT_MIN_DELTA_E} apart`,
+});
+
+interface DistractorValue {
+  shape: ShapeName;
+  color: Rgb;
+}
+
+function ruleFor(factor: HeldOutFactor): FactorRule<unknown> {
   switch (factor) {
     case 'goal_color':
-      return v.goal.colors.map(toHex);
+      return colorRule((v) => v.goal.colors) as FactorRule<unknown>;
     case 'hazard_color':
-      return v.hazard.colors.map(toHex);
+      return colorRule((v) => v.hazard.colors) as FactorRule<unknown>;
     case 'background':
-      return v.background.map(toHex);
+      return colorRule((v) => v.background) as FactorRule<unknown>;
     case 'scale':
-      return v.scales.map(String);
+      return {
+        values: (v) => [...v.scales],
+        show: (x) => String(x),
+        tooClose: (t, s) => {
+          const d = Math.abs((t as number) - (s as number));
+          return d < Math.max(HELD_OUT_MIN_SCALE_PX, HELD_OUT_MIN_SCALE_RATIO * Math.max(t as number, s as number)) ? `${+d.toFixed(3)} px` : null;
+        },
+        rule: `scales at least ${HELD_OUT_MIN_SCALE_PX} px and ${100 * HELD_OUT_MIN_SCALE_RATIO}% apart`,
+      };
     case 'orientation':
-      return v.orientations.map((o) => String(((o % 360) + 360) % 360));
+      return {
+        values: (v) => v.orientations.map(angle),
+        show: (x) => String(x),
+        tooClose: (t, s) => {
+          const d = Math.abs(((((t as number) - (s as number)) % 360) + 540) % 360 - 180);
+          return d < HELD_OUT_MIN_DEGREES ? `${+d.toFixed(3)}°` : null;
+        },
+        rule: `orientations at least ${HELD_OUT_MIN_DEGREES}° apart`,
+      };
     case 'distractors':
       // A distractor is a (shape, colour) object; none when count is 0.
-      return v.distractors.count === 0 ? [] : v.distractors.colors.map((c) => `${v.distractors.shape} ${toHex(c)}`);
+      return {
+        values: (v): DistractorValue[] => (v.distractors.count === 0 ? [] : v.distractors.colors.map((color) => ({ shape: v.distractors.shape, color }))),
+        show: (x) => `${(x as DistractorValue).shape} ${toHex((x as DistractorValue).color)}`,
+        tooClose: (t, s) => {
+          const [a, b] = [t as DistractorValue, s as DistractorValue];
+          if (a.shape !== b.shape) return null;
+          const d = deltaE76(a.color, b.color);
+          return d < HELD_OUT_MIN_DELTA_E ? `the same shape, ΔE*ab ${d.toFixed(1)}` : null;
+        },
+        rule: `distractors of another shape, or colours at least ΔE*ab ${HELD_OUT_MIN_DELTA_E} apart`,
+      };
   }
 }
 
 /**
- * Verifies the target's claims: for each factor in `target.heldOut`, none of the target's values
- * occurs in the source (and, for 'distractors', the target really has some). Also checks that the
- * task is the same — the goal and hazard shapes agree — so a transfer result means something.
+ * Verifies the target's claims: for each factor in `target.heldOut`, every target value differs
+ * perceptibly from every source value (the thresholds above; an exact repeat is named as shared),
+ * and for 'distractors' the target really has some. Also checks that the task is the same — the
+ * goal and hazard shapes agree — so a transfer result means something.
  */
 export function checkHeldOut(source: Variant, target: Variant): HeldOutReport {
   const problems: string[] = [];
@@ -292,14 +363,29 @@ export function checkHeldOut(source: Variant, target: Variant): HeldOutReport {
       `task differs: source goal/hazard shapes are ${source.goal.shape}/${source.hazard.shape}, target's are ${target.goal.shape}/${target.hazard.shape}`,
     );
   }
+  const claim = `target '${target.name}' claims it held out but`;
   const checks = target.heldOut.map((factor): HeldOutCheck => {
-    const sourceValues = valuesOf(source, factor);
-    const targetValues = valuesOf(target, factor);
-    const overlap = targetValues.filter((x) => sourceValues.includes(x));
-    const ok = overlap.length === 0 && targetValues.length > 0;
-    if (overlap.length > 0) problems.push(`${factor}: target '${target.name}' claims it held out but shares ${overlap.join(', ')} with '${source.name}'`);
-    if (targetValues.length === 0) problems.push(`${factor}: target '${target.name}' claims it held out but has no ${factor}`);
-    return { factor, sourceValues, targetValues, overlap, ok };
+    const rule = ruleFor(factor);
+    const src = rule.values(source);
+    const tgt = rule.values(target);
+    const overlap: string[] = [];
+    const shared: string[] = [];
+    const near: string[] = [];
+    for (const t of tgt) {
+      const shown = rule.show(t);
+      const close = src.flatMap((s) => {
+        const how = rule.tooClose(t, s);
+        return how === null ? [] : [`${rule.show(s)} (${how})`];
+      });
+      if (src.some((s) => rule.show(s) === shown)) shared.push(shown);
+      else if (close.length > 0) near.push(`${shown} is too close to ${close.join(', ')}`);
+      else continue;
+      overlap.push(shown);
+    }
+    if (shared.length > 0) problems.push(`${factor}: ${claim} shares ${shared.join(', ')} with '${source.name}'`);
+    if (near.length > 0) problems.push(`${factor}: ${claim} ${near.join('; ')} in '${source.name}' (held out needs ${rule.rule})`);
+    if (tgt.length === 0) problems.push(`${factor}: ${claim} has no ${factor}`);
+    return { factor, sourceValues: src.map(rule.show), targetValues: tgt.map(rule.show), overlap, ok: overlap.length === 0 && tgt.length > 0 };
   });
   return { source: source.name, target: target.name, ok: problems.length === 0, checks, problems };
 }

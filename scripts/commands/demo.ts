@@ -91,6 +91,14 @@ async function buildConfig(flags: DemoFlags) {
     throw new UserError(`invalid pipeline config at ${where}: ${issue.message}`, where);
   }
   const { parseVariantArg } = await import('../../envs/shapeworld/variant-arg.ts');
-  for (const v of [...parsed.data.vision.variants, ...parsed.data.transfer.variants]) parseVariantArg(v);
+  for (const v of parsed.data.vision.variants) parseVariantArg(v);
+  // The agents train on `source`: each transfer target must hold out what it claims, now, not after
+  // the training stages.
+  const { checkHeldOut, getVariant } = await import('../../envs/shapeworld/variants.ts');
+  for (const v of parsed.data.transfer.variants) {
+    const target = parseVariantArg(v);
+    const r = target.name === 'source' ? null : checkHeldOut(getVariant('source'), target);
+    if (r !== null && !r.ok) throw new UserError(`transfer.variants: '${target.name}' is not held out from 'source': ${r.problems.join('; ')}`, 'transfer.variants');
+  }
   return parsed.data;
 }

@@ -4,8 +4,8 @@
  * named variants — for N episodes × S evaluation seeds, deterministic and stochastic; the table
  * (Markdown on stdout and in the run's report.md, JSON in transfer.json) and bar charts go to
  * --run-dir. Bad input is refused before any evaluation: unknown variants (with the list of known
- * ones), targets that overlap the training distribution, policies paired with another encoder or
- * another observation size, a --run-dir that is not a new folder or a transfer run.
+ * ones), targets that do not differ perceptibly from the training distribution, policies paired with
+ * another encoder or another observation size, a --run-dir that is not a new folder or a transfer run.
  */
 import { Option, type Command } from 'commander';
 import { UserError } from '../../envs/core/errors.ts';

@@ -11,7 +11,7 @@ import { runTransfer } from '../../agent/transfer.ts';
 import { UserError } from '../../envs/core/errors.ts';
 import { Box } from '../../envs/core/spaces/box.ts';
 import { parseVariantArg } from '../../envs/shapeworld/variant-arg.ts';
-import { getVariant, variantToJson, type VariantInput } from '../../envs/shapeworld/variants.ts';
+import { getVariant, variantNames, variantToJson, type VariantInput } from '../../envs/shapeworld/variants.ts';
 import { loadViewerModels } from '../../viewer/launch.ts';
 import { registerTinyEnvs } from './tiny-envs.ts';
 import { writeRandomVae } from './vae-fixture.ts';
@@ -90,6 +90,12 @@ describe('runTransfer', () => {
     // A train-agent run records the variant it trained on.
     const agent = JSON.parse(fs.readFileSync(path.join(runs.oracle0, 'config.json'), 'utf8')) as { variants: Record<string, VariantInput> };
     expect(agent.variants).toEqual({ source: variantToJson(getVariant('source')) });
+  });
+
+  it('a custom variant cannot be reported under a built-in name', async () => {
+    const builtin = variantNames().find((n) => n !== 'source')!;
+    const impostor = JSON.stringify({ extends: 'source', name: builtin, orientations: [7.5], heldOut: ['orientation'] });
+    await expect(runTransfer({ policies: [runs.oracle0], variants: [impostor] })).rejects.toThrow(new RegExp(`name: '${builtin}' is a built-in variant's name`));
   });
 
   it('a run moved or copied with its encoder still transfers and plays; a lost encoder names --vae (issue 13.5)', async () => {

@@ -4,8 +4,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../envs/core/errors.ts';
 import { userError } from './helpers.ts';
+import { deltaE76 } from '../../envs/shapeworld/color-distance.ts';
+import { SHAPES } from '../../envs/shapeworld/shapes.ts';
 import { parseVariantArg } from '../../envs/shapeworld/variant-arg.ts';
 import {
+  HELD_OUT_MIN_DEGREES,
+  HELD_OUT_MIN_DELTA_E,
+  MAX_SCALE,
+  MIN_SCALE,
+  toHex,
+  type Rgb,
   assertHeldOut,
   checkHeldOut,
   getVariant,
@@ -51,6 +59,76 @@ describe('named variants', () => {
     const otherTask: Variant = { ...source, name: 'y', goal: { ...source.goal, shape: 'ring' } };
     expect(checkHeldOut(source, otherTask).problems[0]).toMatch(/task differs/);
     expect(() => assertHeldOut(source, liar)).toThrow(UserError);
+  });
+});
+
+describe('held out means perceptibly different (issue 13.6)', () => {
+  // Built from whatever the source is today, so the rules are tested, not today's palettes.
+  const source = getVariant('source');
+  const derive = (patch: Record<string, unknown>): Variant => parseVariantConfig({ ...variantToJson(source), name: 'probe', ...patch });
+  const nudge = (c: readonly number[]) => toHex([c[0] < 255 ? c[0] + 1 : c[0] - 1, c[1], c[2]] as unknown as Rgb);
+  /** A colour at least the threshold away from every given one (searched on a coarse RGB grid). */
+  const farColor = (from: readonly Rgb[]) => {
+    for (const r of [0, 64, 128, 192, 255]) for (const g of [0, 64, 128, 192, 255]) for (const b of [0, 64, 128, 192, 255]) {
+      const c: Rgb = [r, g, b];
+      if (from.every((f) => deltaE76(c, f) >= 2 * HELD_OUT_MIN_DELTA_E)) return toHex(c);
+    }
+    throw new Error('no far colour');
+  };
+
+  it('colours 1/255 apart, angles 0.01° apart, scales a fraction of a pixel apart are not held out', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ goal: { shape: source.goal.shape, colors: source.goal.colors.map(nudge) }, heldOut: ['goal_color'] }, /goal_color: .* is too close to .*ΔE\*ab 0\.\d.*held out needs colours at least ΔE\*ab 10 apart/],
+      [{ hazard: { shape: source.hazard.shape, colors: source.hazard.colors.map(nudge) }, heldOut: ['hazard_color'] }, /hazard_color: .* is too close to/],
+      [{ background: source.background.map(nudge), heldOut: ['background'] }, /background: .* is too close to/],
+      [{ orientations: source.orientations.map((o) => o + 0.01), heldOut: ['orientation'] }, /orientation: .* is too close to .*0\.01°.*at least 15° apart/],
+      [{ orientations: source.orientations.map((o) => (o >= 0 ? o - 360 : o + 360)), heldOut: ['orientation'] }, /orientation: .* shares/],
+      [{ scales: source.scales.map((x) => x + 0.25), heldOut: ['scale'] }, /scale: .* is too close to .*0\.25 px/],
+    ];
+    for (const [patch, message] of cases) {
+      const r = checkHeldOut(source, derive(patch));
+      expect(r.ok, JSON.stringify(patch)).toBe(false);
+      expect(r.problems.join('\n')).toMatch(message);
+      expect(r.checks[0].overlap.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('clearly different values are held out', () => {
+    const circular = (a: number, b: number) => Math.abs((((a - b) % 360) + 540) % 360 - 180);
+    const angle = [...Array(360).keys()].find((a) => source.orientations.every((o) => circular(a, o) >= 2 * HELD_OUT_MIN_DEGREES));
+    const scale = [...Array(2 * (MAX_SCALE - MIN_SCALE) + 1).keys()].map((i) => MIN_SCALE + i / 2).find((x) => source.scales.every((s) => Math.abs(x - s) >= Math.max(2, 0.2 * Math.max(x, s))));
+    const patch: Record<string, unknown> = {
+      goal: { shape: source.goal.shape, colors: [farColor([...source.goal.colors])] },
+      hazard: { shape: source.hazard.shape, colors: [farColor([...source.hazard.colors])] },
+      background: [farColor([...source.background])],
+      heldOut: ['goal_color', 'hazard_color', 'background'],
+    };
+    // Orientations and scales too, when the source leaves room for a clearly different one.
+    if (angle !== undefined) Object.assign(patch, { orientations: [angle], heldOut: [...(patch.heldOut as string[]), 'orientation'] });
+    if (scale !== undefined) Object.assign(patch, { scales: [scale], heldOut: [...(patch.heldOut as string[]), 'scale'] });
+    const r = checkHeldOut(source, derive(patch));
+    expect(r.problems).toEqual([]);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
+  });
+
+  it('distractors: another shape is new; the same shape needs a perceptibly different colour', () => {
+    const spare = SHAPES.filter((s) => s !== source.goal.shape && s !== source.hazard.shape);
+    const c: Rgb = [120, 120, 120];
+    const withDistractor = derive({ distractors: { count: 1, shape: spare[0], colors: [toHex(c)] } });
+    const sameShapeNear = derive({ distractors: { count: 1, shape: spare[0], colors: [nudge(c)] }, heldOut: ['distractors'] });
+    expect(checkHeldOut(withDistractor, sameShapeNear).problems.join()).toMatch(/distractors: .* is too close to .*the same shape/);
+    const otherShape = derive({ distractors: { count: 1, shape: spare[1], colors: [toHex(c)] }, heldOut: ['distractors'] });
+    expect(checkHeldOut(withDistractor, otherShape).ok).toBe(true);
+  });
+
+  it('a custom variant may not take a built-in name, unless it is exactly that variant', () => {
+    for (const name of variantNames()) {
+      const v = getVariant(name);
+      const impostor = JSON.stringify({ ...variantToJson(v), orientations: [7.5] });
+      expect(userError(() => parseVariantArg(impostor)).message).toMatch(new RegExp(`name: '${name}' is a built-in variant's name and this definition differs from it; give your variant its own "name"`));
+      expect(userError(() => parseVariantArg(JSON.stringify({ extends: 'source', name, orientations: [7.5] }))).field).toBe('name');
+      expect(parseVariantArg(JSON.stringify(variantToJson(v)))).toEqual(v);
+    }
   });
 });
 

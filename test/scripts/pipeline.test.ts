@@ -74,6 +74,10 @@ describe('pipeline (tiny preset)', () => {
     const cfg2 = path.join(os.tmpdir(), `pipeline-cfg2-${process.pid}.json`);
     fs.writeFileSync(cfg2, JSON.stringify({ transfer: { variants: ['no-such-world'] } }));
     cases.push([['--config', cfg2], /unknown variant 'no-such-world'/]);
+    // A transfer target that does not hold out what it claims is refused now, not after training.
+    const cfg3 = path.join(os.tmpdir(), `pipeline-cfg3-${process.pid}.json`);
+    fs.writeFileSync(cfg3, JSON.stringify({ transfer: { variants: ['source', JSON.stringify({ extends: 'source', name: 'same-bg', heldOut: ['background'] })] } }));
+    cases.push([['--preset', 'tiny', '--no-view', '--config', cfg3], /transfer\.variants: 'same-bg' is not held out from 'source': background: .* shares/]);
     for (const [args, message] of cases) {
       const r = run(...args);
       expect(r.status, args.join(' ')).toBe(2);
