@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../envs/util/files.ts';
 import type { RunDir } from '../../envs/util/run-dir.ts';
 import { lineChartSvg } from '../../vision/report/charts.ts';
 import type { AgentKind, PipelineConfig } from './config.ts';
-import type { StageTiming } from './run.ts';
+import type { StageTiming } from './timings.ts';
 
 export interface ReportInput {
   visionDirs: Record<'darla' | 'entangled', string>;

@@ -8,7 +8,8 @@
  * Each finished piece leaves a done.json and is skipped next time (unless --fresh); an unfinished
  * one resumes from its last checkpoint. One progress line covers the whole pipeline. Ctrl-C stops
  * after the current step with everything written so far intact. The run directory is locked while
- * the pipeline runs; its training children stop when it dies (jobs.ts).
+ * the pipeline runs; its training children stop when it dies (jobs.ts); timings.json sums the time
+ * of every invocation (timings.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import type { PretrainConfig } from '../../vision/vae/config.ts';
 import type { Objective } from '../../vision/vae/objectives.ts';
 import type { PipelineConfig, AgentKind } from './config.ts';
 import { runJobs, type Job } from './jobs.ts';
+import { loggedSpeed, Timings, type StageTiming } from './timings.ts';
 
 export interface PipelineOptions {
   runDir: string;
@@ -32,13 +34,6 @@ export interface PipelineOptions {
   /** Training jobs run at once (child processes, one wasm thread each); default: the core count. */
   jobs: number;
   log: (line: string) => void;
-}
-
-export interface StageTiming {
-  stage: string;
-  item: string;
-  seconds: number;
-  skipped: boolean;
 }
 
 export interface PipelineResult {
@@ -129,8 +124,9 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
   const visionDirs = { darla: path.join(root.root, 'vision', 'darla'), entangled: path.join(root.root, 'vision', 'entangled') };
   const agentDirs = cfg.agents.kinds.flatMap((kind) => cfg.agents.seeds.map((seed) => ({ kind, seed, dir: path.join(root.root, 'agents', `${kind}-seed${seed}`) })));
   const transferDir = path.join(root.root, 'transfer');
-  const timings: StageTiming[] = [];
-  const result: PipelineResult = { root, completed: false, visionDirs, agentDirs, transferDir, timings };
+  // Time spent per piece, added to what earlier invocations spent (written as it goes).
+  const timings = new Timings(path.join(root.root, 'timings.json'));
+  const result: PipelineResult = { root, completed: false, visionDirs, agentDirs, transferDir, timings: [] };
 
   // ---- one progress line for everything ----------------------------------------------------------
   const agentCost = (kind: AgentKind) => (kind === 'pixels' ? cfg.agents.pixelsTotalSteps * COST.pixelsEnvStep : kind === 'oracle' ? cfg.agents.totalSteps * COST.oracleEnvStep : cfg.agents.totalSteps * COST.latentEnvStep);
@@ -149,16 +145,17 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
     const value = pieces.reduce((sum, p) => sum + p.cost * doneShare.get(p.key)!, 0);
     progress.update(Math.min(totalUnits, Math.round(value)), { stage, item: key, at });
   };
-  const timed = async (stage: string, item: string, skipped: boolean, fn: () => Promise<void>) => {
-    const t0 = performance.now();
+  const timed = async (stage: string, item: string, fn: () => Promise<void>) => {
+    timings.start(stage, item);
     await fn();
-    timings.push({ stage, item, seconds: (performance.now() - t0) / 1000, skipped });
+    timings.finish(stage, item);
   };
 
   const jobEnv = opts.jobs > 1 ? { DARLA_WASM_THREADS: '1' } : {};
   const logDir = path.join(root.root, 'logs');
   const tick = (stage: string, totals: Map<string, number>) => (running: { key: string; step: number }[]) => {
     for (const r of running) report(r.key, r.step / (totals.get(r.key) ?? 1), stage, `${r.step}/${totals.get(r.key)}`);
+    timings.save();
   };
   try {
     // ---- see: the two encoders, side by side ------------------------------------------------------
@@ -169,25 +166,26 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
       const key = `vision/${which}`;
       if (isDone(dir)) {
         report(key, 1, 'see', 'done');
-        timings.push({ stage: 'see', item: which, seconds: 0, skipped: true });
+        timings.skip('see', which);
         continue;
       }
       const vcfg = visionConfig(cfg, which);
       visionTotals.set(key, vcfg.steps);
       const configFile = path.join(root.root, 'configs', `vision-${which}.json`);
       writeJsonAtomic(configFile, vcfg);
-      let t0 = 0;
       visionJobs.push({
         key,
         runDir: dir,
-        onStart: () => (t0 = performance.now()),
+        onStart: () => timings.start('see', which),
         args: ['pretrain', '--config', configFile, '--run-dir', dir, ...resumeIfStarted(dir), '--json', '--seed', String(opts.seed), '--backend', opts.backend],
         onSuccess: (stdout) => {
           const summary = lastJsonLine(stdout) as { imgPerSec?: number; scores?: { mig?: number } | null } | null;
-          markDone(dir, { mig: summary?.scores?.mig ?? null, imgPerSec: summary?.imgPerSec ?? null });
-          timings.push({ stage: 'see', item: which, seconds: (performance.now() - t0) / 1000, skipped: false });
+          // The speed of the whole training, every session of it (this one may have resumed at the end).
+          const imgPerSec = loggedSpeed(dir, 'img_per_sec') ?? summary?.imgPerSec ?? null;
+          markDone(dir, { mig: summary?.scores?.mig ?? null, imgPerSec });
+          timings.finish('see', which);
           report(key, 1, 'see', 'done');
-          log(`see: ${which} β-VAE — MIG ${summary?.scores?.mig?.toFixed(3) ?? 'n/a'}, ${summary?.imgPerSec?.toFixed(0) ?? '?'} img/s`);
+          log(`see: ${which} β-VAE — MIG ${summary?.scores?.mig?.toFixed(3) ?? 'n/a'}, ${imgPerSec?.toFixed(0) ?? '?'} img/s`);
         },
       });
     }
@@ -200,7 +198,7 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
       const key = `agents/${a.kind}-seed${a.seed}`;
       if (isDone(a.dir)) {
         report(key, 1, 'act', 'done');
-        timings.push({ stage: 'act', item: `${a.kind}-seed${a.seed}`, seconds: 0, skipped: true });
+        timings.skip('act', `${a.kind}-seed${a.seed}`);
         continue;
       }
       const totalSteps = a.kind === 'pixels' ? cfg.agents.pixelsTotalSteps : cfg.agents.totalSteps;
@@ -208,20 +206,21 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
       const vae = a.kind === 'darla' ? visionDirs.darla : a.kind === 'entangled' ? visionDirs.entangled : undefined;
       const configFile = path.join(root.root, 'configs', `agent-${a.kind}-seed${a.seed}.json`);
       writeJsonAtomic(configFile, { ...cfg.agents.overrides, frontend: a.kind, vae, seed: a.seed, totalSteps, numEnvs: cfg.agents.numEnvs, numSteps: cfg.agents.numSteps, variant: 'source' });
-      let t0 = 0;
+      const item = `${a.kind}-seed${a.seed}`;
       agentJobs.push({
         key,
         runDir: a.dir,
-        onStart: () => (t0 = performance.now()),
+        onStart: () => timings.start('act', item),
         args: ['train-agent', '--config', configFile, '--run-dir', a.dir, ...resumeIfStarted(a.dir), '--json', '--backend', opts.backend],
         onSuccess: (stdout) => {
           const r = lastJsonLine(stdout) as { steps?: number; sps?: number; evalReturn?: number | null; evalSuccess?: number | null } | null;
           if (r === null) throw new Error('train-agent printed no summary');
-          markDone(a.dir, { globalStep: r.steps, sps: r.sps, finalReturn: r.evalReturn ?? null, successRate: r.evalSuccess ?? null });
-          timings.push({ stage: 'act', item: `${a.kind}-seed${a.seed}`, seconds: (performance.now() - t0) / 1000, skipped: false });
+          const sps = Math.round(loggedSpeed(a.dir, 'charts/SPS') ?? r.sps ?? 0);
+          markDone(a.dir, { globalStep: r.steps, sps, finalReturn: r.evalReturn ?? null, successRate: r.evalSuccess ?? null });
+          timings.finish('act', item);
           report(key, 1, 'act', 'done');
           const success = r.evalSuccess ?? null;
-          log(`act: ${a.kind} seed ${a.seed} — ${r.steps} steps at ${r.sps} steps/s, eval return ${r.evalReturn?.toFixed(2) ?? 'n/a'}, success ${success === null ? 'n/a' : (100 * success).toFixed(0) + '%'}`);
+          log(`act: ${a.kind} seed ${a.seed} — ${r.steps} steps at ${sps} steps/s, eval return ${r.evalReturn?.toFixed(2) ?? 'n/a'}, success ${success === null ? 'n/a' : (100 * success).toFixed(0) + '%'}`);
         },
       });
     }
@@ -229,7 +228,7 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
 
     // ---- transfer: frozen agents on every variant -------------------------------------------------
     if (!isDone(transferDir)) {
-      await timed('transfer', 'all', false, async () => {
+      await timed('transfer', 'all', async () => {
         const { runTransfer } = await import('../../agent/transfer.ts');
         const total = agentDirs.length * cfg.transfer.variants.length;
         await runTransfer({
@@ -248,7 +247,7 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
         markDone(transferDir, { evaluations: total });
       });
     } else {
-      timings.push({ stage: 'transfer', item: 'all', seconds: 0, skipped: true });
+      timings.skip('transfer', 'all');
     }
     report('transfer', 1, 'report', 'writing');
     result.completed = true;
@@ -261,37 +260,15 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
     throw err;
   } finally {
     progress.stop();
+    // Whatever was still running stopped here: its time so far counts (a resume adds the rest).
+    timings.stopAll();
+    result.timings = timings.list();
   }
 
   // ---- report ----------------------------------------------------------------------------------------
   const { writePipelineReport } = await import('./report.ts');
-  const previous = readTimings(root);
-  const merged = mergeTimings(previous, timings);
-  root.writeJson('timings.json', merged);
-  await writePipelineReport(root, cfg, { visionDirs, agentDirs, transferDir, timings: merged, seed: opts.seed });
+  await writePipelineReport(root, cfg, { visionDirs, agentDirs, transferDir, timings: result.timings, seed: opts.seed });
   return result;
-}
-
-/** Timings of earlier invocations, so a resumed pipeline reports the time each piece really took. */
-function readTimings(root: RunDir): StageTiming[] {
-  const file = path.join(root.root, 'timings.json');
-  if (!fs.existsSync(file)) return [];
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as StageTiming[];
-  } catch {
-    return [];
-  }
-}
-
-function mergeTimings(previous: StageTiming[], now: StageTiming[]): StageTiming[] {
-  const out = new Map<string, StageTiming>();
-  for (const t of previous) out.set(`${t.stage}/${t.item}`, t);
-  for (const t of now) {
-    const k = `${t.stage}/${t.item}`;
-    if (t.skipped && out.has(k)) continue;
-    out.set(k, t);
-  }
-  return [...out.values()];
 }
 
 /** Refuses flags that make no sense together before any work starts. */

@@ -1,7 +1,7 @@
 /**
  * The whole pipeline at the tiny preset: every artifact exists and parses, a second run skips every
- * finished stage, and a run stopped part-way resumes to the same result. Also the `darla demo` flag
- * validation (exit code 2, nothing written).
+ * finished stage, resumed pieces add their time to the earlier sessions' and report the speed of
+ * all sessions. Also the `darla demo` flag validation (exit code 2, nothing written).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../vision/compute/backend.ts';
 import { PRESETS } from '../../scripts/pipeline/config.ts';
 import { runPipeline } from '../../scripts/pipeline/run.ts';
+import type { StageTiming } from '../../scripts/pipeline/timings.ts';
 import { decodePng } from '../../envs/util/png.ts';
 
 const BIN = path.resolve('bin/darla.js');
@@ -51,13 +52,32 @@ describe('pipeline (tiny preset)', () => {
     const again = await runPipeline(PRESETS.tiny, { runDir: dir, seed: 3, quiet: true, backend: 'wasm', jobs: 2, log: quietLog });
     expect(again.completed).toBe(true);
     expect(performance.now() - t0).toBeLessThan(15_000);
-    const timings = JSON.parse(fs.readFileSync(path.join(dir, 'timings.json'), 'utf8')) as { seconds: number }[];
+    const timings = JSON.parse(fs.readFileSync(path.join(dir, 'timings.json'), 'utf8')) as StageTiming[];
     expect(timings.every((t) => t.seconds > 0)).toBe(true);
     // Its config.json holds the full definition of every variant it used.
     const record = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { variants: Record<string, unknown> };
     expect(Object.keys(record.variants).sort()).toEqual([...new Set(['source', ...PRESETS.tiny.vision.variants, ...PRESETS.tiny.transfer.variants])].sort());
 
-  }, 240_000);
+    // Resumed pieces (as if killed after their last checkpoint, before they were marked done) add
+    // their time to the earlier session's, and the speeds cover every session (issue 13.7).
+    fs.rmSync(path.join(dir, 'vision', 'darla', 'done.json'));
+    fs.rmSync(path.join(dir, 'agents', 'oracle-seed0', 'done.json'));
+    const resumed = await runPipeline(PRESETS.tiny, { runDir: dir, seed: 3, quiet: true, backend: 'wasm', jobs: 2, log: quietLog });
+    expect(resumed.completed).toBe(true);
+    const after = JSON.parse(fs.readFileSync(path.join(dir, 'timings.json'), 'utf8')) as StageTiming[];
+    const seconds = (ts: StageTiming[], stage: string, item: string) => ts.find((t) => t.stage === stage && t.item === item)!.seconds;
+    expect(seconds(after, 'see', 'darla')).toBeGreaterThan(seconds(timings, 'see', 'darla'));
+    expect(seconds(after, 'act', 'oracle-seed0')).toBeGreaterThan(seconds(timings, 'act', 'oracle-seed0'));
+    expect(seconds(after, 'see', 'entangled')).toBe(seconds(timings, 'see', 'entangled'));
+    const doneVision = JSON.parse(fs.readFileSync(path.join(dir, 'vision', 'darla', 'done.json'), 'utf8')) as { imgPerSec: number };
+    const doneAgent = JSON.parse(fs.readFileSync(path.join(dir, 'agents', 'oracle-seed0', 'done.json'), 'utf8')) as { sps: number };
+    expect(doneVision.imgPerSec).toBeGreaterThan(0);
+    expect(doneAgent.sps).toBeGreaterThan(0);
+    const report = fs.readFileSync(path.join(dir, 'report.md'), 'utf8');
+    expect(report).not.toMatch(/\| training speed \(img\/s\) \| 0 \|/);
+    const total = after.reduce((a, t) => a + t.seconds, 0);
+    expect(report).toContain(`compute time ${(total / 60).toFixed(1)} min`);
+  }, 300_000);
 
   it('refuses bad flags and configs with exit code 2 before any work', () => {
     const dir = path.join(os.tmpdir(), `pipeline-bad-${process.pid}`);
