@@ -16,6 +16,8 @@ export { randomPolicy } from './source.ts';
 export interface PlayViewerOptions extends PlayOptions {
   host?: string;
   port?: number;
+  /** Host names besides loopback ones the page may be opened under (see ViewerServerOptions). */
+  allowedHosts?: string[];
   title?: string;
   /** Frames per second sent to pages at most; default MAX_FPS (240): the session's own speed paces it. */
   maxFps?: number;
@@ -33,6 +35,7 @@ export async function startPlayViewer(opts: PlayViewerOptions): Promise<PlayView
   const server = await ViewerServer.start({
     host: opts.host,
     port: opts.port,
+    allowedHosts: opts.allowedHosts,
     latentModel: opts.latentModel,
     controller: session,
     maxFps: opts.maxFps ?? MAX_FPS,

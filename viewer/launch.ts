@@ -15,6 +15,8 @@ import { worldSource } from './world.ts';
 export interface LaunchOptions {
   host: string;
   port: number;
+  /** Host names besides loopback ones the page may be opened under (`--allow-host`). */
+  allowHost?: string[];
   env?: string;
   variant?: string;
   variants?: string[];
@@ -60,6 +62,7 @@ export async function launchViewer(opts: LaunchOptions): Promise<LaunchedViewer>
   const viewer = await startPlayViewer({
     host: opts.host,
     port: opts.port,
+    allowedHosts: opts.allowHost,
     title: opts.title ?? `darla · ${opts.env ?? 'ShapeWorld-v0'}`,
     makeEnv: world.makeEnv,
     variants: world.variants,

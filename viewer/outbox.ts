@@ -4,7 +4,8 @@
  * one waiting in its slot (latest wins), so a slow client sees fewer frames instead of a growing
  * buffer. Control messages (hello, state, episode events, errors) are "reliable": always sent, but
  * a client whose socket buffer passes a hard limit is disconnected, so memory stays bounded even
- * for a client that never reads.
+ * for a client that never reads. `lastProgressAt` says when the socket last took data, so the
+ * server can also disconnect a client that has read nothing for a while (viewer/server.ts).
  */
 
 /** The part of a `ws` WebSocket the outbox uses (so it can be tested without sockets). */
@@ -32,6 +33,8 @@ export class Outbox {
   private inflightBytes = 0;
   private readonly pending = new Map<string, Pending>();
   private closed = false;
+  /** When the socket last took data (a write completed), or when data started waiting (performance.now()). */
+  lastProgressAt = performance.now();
   sent = 0;
   dropped = 0;
   sentBytes = 0;
@@ -85,11 +88,13 @@ export class Outbox {
   }
 
   private write(data: Uint8Array, binary: boolean): void {
+    if (this.inflightBytes === 0) this.lastProgressAt = performance.now();
     this.inflightBytes += data.length;
     this.sent++;
     this.sentBytes += data.length;
     this.sink.send(data, { binary }, () => {
       this.inflightBytes -= data.length;
+      this.lastProgressAt = performance.now();
       this.flush();
     });
   }

@@ -8,7 +8,13 @@
  *   at `maxFps` and scalars at `scalarsHz`, and nothing ever waits on a client.
  * - Every client message is size-checked, parsed and validated against protocol.ts; bad ones are
  *   dropped with an `error` reply to that client and the server carries on.
- * - Slow clients get frames dropped (latest wins, viewer/outbox.ts); stuck ones are disconnected.
+ * - Slow clients get frames dropped (latest wins, viewer/outbox.ts); stuck ones are disconnected:
+ *   one whose socket has taken nothing for `stallTimeoutSec` while data waits for it, or whose
+ *   buffer passes the outbox's hard limit.
+ * - Bound to loopback (the default), it answers only requests whose Host is a loopback name
+ *   (localhost, 127.x.x.x, [::1]) or one of `allowedHosts`: a DNS-rebinding page (Host and Origin
+ *   both evil.example) gets 403. WebSocket upgrades must also come from the page's own origin.
+ *   Every response carries a Content-Security-Policy (own scripts only, frame-ancestors 'none').
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -70,6 +76,10 @@ export interface ViewerServerOptions {
   log?: (line: string) => void;
   /** Called whenever the number of connected clients changes (the worker host mirrors it). */
   onClients?: (count: number) => void;
+  /** Host names (besides loopback ones) a loopback-bound server answers to, e.g. a name in /etc/hosts. */
+  allowedHosts?: string[];
+  /** A client whose socket takes nothing for this long while data waits for it is disconnected. Default 20. */
+  stallTimeoutSec?: number;
 }
 
 interface Client {
@@ -96,6 +106,9 @@ const PUMP_INTERVAL_MS = 10;
 
 /** Largest client message ws reads at all; a bigger one closes that connection (1009). */
 const HARD_MAX_PAYLOAD = 1024 * 1024;
+
+/** Default seconds a client may leave data waiting without reading any of it. */
+export const DEFAULT_STALL_TIMEOUT_SEC = 20;
 
 const DEFAULT_META: Meta = {
   mode: 'attach',
@@ -131,6 +144,8 @@ export class ViewerServer {
   private readonly opts: ViewerServerOptions;
   private readonly log: (line: string) => void;
   private closed = false;
+  private readonly allowedHosts: Set<string>;
+  private readonly stallTimer: NodeJS.Timeout;
 
   private constructor(opts: ViewerServerOptions) {
     this.opts = opts;
@@ -152,6 +167,10 @@ export class ViewerServer {
       this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
     });
     this.wss.on('error', (err) => this.log(`viewer: websocket server error: ${err.message}`));
+    this.allowedHosts = new Set((opts.allowedHosts ?? []).map((h) => h.toLowerCase()));
+    const stallMs = 1000 * (opts.stallTimeoutSec ?? DEFAULT_STALL_TIMEOUT_SEC);
+    this.stallTimer = setInterval(() => this.dropStalled(stallMs), Math.max(50, Math.min(1000, stallMs / 4)));
+    this.stallTimer.unref();
   }
 
   /** Starts listening; resolves once bound. Throws UserError when the port is taken or the host is invalid. */
@@ -332,6 +351,7 @@ export class ViewerServer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.stallTimer);
     if (this.scalarsTimer !== null) clearTimeout(this.scalarsTimer);
     for (const c of this.clients.values()) {
       c.outbox.close();
@@ -384,10 +404,28 @@ export class ViewerServer {
     this.meta.latentLabels = Array.from({ length: m.latentDim }, (_, i) => m.latentLabels?.[i] ?? `z${i}`);
   }
 
+  /**
+   * DNS rebinding: a page on evil.example whose name is made to resolve to 127.0.0.1 reaches this
+   * server with Host: evil.example. Bound to loopback, only loopback names and `allowedHosts` pass.
+   * (Bound to another interface on purpose — warned at start — any Host may reach it.)
+   */
+  private hostAllowed(req: http.IncomingMessage): boolean {
+    if (!isLoopback(this.host)) return true;
+    const host = req.headers.host;
+    if (host === undefined) return false;
+    let name: string;
+    try {
+      name = new URL(`http://${host}`).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    } catch {
+      return false;
+    }
+    return isLoopback(name) || this.allowedHosts.has(name);
+  }
+
   /** Same-origin pages only: a browser page elsewhere must not drive a local viewer. */
   private acceptUpgrade(req: http.IncomingMessage): boolean {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/ws' || this.closed) return false;
+    if (path !== '/ws' || this.closed || !this.hostAllowed(req)) return false;
     const origin = req.headers.origin;
     if (origin === undefined) return true; // non-browser clients (tests, scripts)
     try {
@@ -397,13 +435,28 @@ export class ViewerServer {
     }
   }
 
+  /** Disconnects clients that have taken nothing from their socket for `ms` while data waited. */
+  private dropStalled(ms: number): void {
+    const now = performance.now();
+    for (const c of [...this.clients.values()]) {
+      if (c.outbox.inflight > 0 && now - c.outbox.lastProgressAt > ms) {
+        this.log(`viewer: client ${c.id} read nothing for ${(ms / 1000).toFixed(0)} s; disconnected`);
+        c.outbox.close();
+        c.ws.terminate();
+      }
+    }
+  }
+
   private async handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string | Buffer) => {
-      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+      res.writeHead(status, { 'Content-Type': type, ...securityHeaders(req.headers.host) });
       res.end(body);
     };
     try {
+      if (!this.hostAllowed(req)) {
+        return send(403, 'text/plain', `forbidden: this viewer answers to loopback names (open http://127.0.0.1:${this.port}/); add a name with --allow-host\n`);
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
       if (path === '/healthz') {
         return send(200, 'application/json', JSON.stringify({ ok: true, protocol: PROTOCOL_VERSION, clients: this.clients.size, mode: this.meta.mode }));
@@ -592,6 +645,35 @@ let pageCache: string | null = null;
 function pageHtml(): string {
   pageCache ??= fs.readFileSync(new URL('./client/index.html', import.meta.url), 'utf8');
   return pageCache;
+}
+
+/**
+ * Headers on every response: no caching, no MIME sniffing, and a Content-Security-Policy that lets
+ * the page run only its own bundled script, talk only to this server (and its WebSocket), and never
+ * be framed by another page (frame-ancestors 'none', X-Frame-Options for older browsers).
+ */
+export function securityHeaders(host: string | undefined): Record<string, string> {
+  // Only a plain host[:port] goes into the policy (a server bound off loopback takes any Host).
+  const ws = host === undefined || !/^[A-Za-z0-9.:[\]-]+$/.test(host) ? '' : ` ws://${host} wss://${host}`;
+  const csp = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    `connect-src 'self'${ws}`,
+    "worker-src 'self' blob:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return {
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': csp,
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+  };
 }
 
 export function isLoopback(host: string): boolean {

@@ -45,6 +45,11 @@ export function seedOption(defaultValue = 0): Option {
     .default(defaultValue);
 }
 
+/** `--allow-host <name...>`: names besides loopback ones the viewer page may be opened under (DNS-rebinding guard). */
+export function allowHostOption(): Option {
+  return new Option('--allow-host <name...>', 'host names, besides localhost and 127.0.0.1, the viewer may be opened under (any other Host header is refused)');
+}
+
 /** Adds the options every compute command shares. */
 export function withComputeOptions(cmd: Command): Command {
   return cmd.addOption(backendOption()).addOption(seedOption());

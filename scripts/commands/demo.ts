@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../envs/core/errors.ts';
-import { backendOption, floatInRange, intInRange, readConfigFile, seedOption, type BackendChoice } from '../cli/options.ts';
+import { allowHostOption, backendOption, floatInRange, intInRange, readConfigFile, seedOption, type BackendChoice } from '../cli/options.ts';
 
 interface DemoFlags {
   preset: 'default' | 'tiny';
@@ -17,6 +17,7 @@ interface DemoFlags {
   view: boolean;
   host: string;
   port: number;
+  allowHost?: string[];
   exitAfter?: number;
   quiet: boolean;
   jobs: number;
@@ -35,6 +36,7 @@ export function register(program: Command): void {
     .option('--no-view', 'do not start the viewer at the end')
     .option('--host <addr>', 'viewer interface (anything but loopback is printed as a warning)', '127.0.0.1')
     .option('--port <n>', 'viewer port (0 = any free port)', intInRange(0, 65535), 8420)
+    .addOption(allowHostOption())
     .option('--exit-after <seconds>', 'stop the viewer after this many seconds (default: run until Ctrl-C)', floatInRange(0, 1e7, { exclusiveMin: true }))
     .option('--quiet', 'no progress line', false)
     .option('--jobs <n>', 'trainings run side by side as child processes, one wasm thread each (default: CPU cores)', intInRange(1, 64), os.cpus().length)
@@ -63,7 +65,7 @@ export function register(program: Command): void {
       if (!flags.view) return;
       const darla = result.agentDirs.find((a) => a.kind === 'darla') ?? result.agentDirs[0];
       const { launchViewer } = await import('../../viewer/launch.ts');
-      const { viewer, describe } = await launchViewer({ host: flags.host, port: flags.port, fps: 8, seed: flags.seed, agent: darla.dir, title: 'darla-ts · trained agent', log });
+      const { viewer, describe } = await launchViewer({ host: flags.host, port: flags.port, allowHost: flags.allowHost, fps: 8, seed: flags.seed, agent: darla.dir, title: 'darla-ts · trained agent', log });
       log(`viewer: open ${viewer.server.url}  (${describe}) — Ctrl-C to stop`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);

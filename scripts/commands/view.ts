@@ -8,11 +8,12 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { backendOption, floatInRange, intInRange, seedOption, type BackendChoice } from '../cli/options.ts';
+import { allowHostOption, backendOption, floatInRange, intInRange, seedOption, type BackendChoice } from '../cli/options.ts';
 
 interface ViewOptions {
   host: string;
   port: number;
+  allowHost?: string[];
   env: string;
   variant?: string;
   variants?: string[];
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .description('serve the live viewer in the browser: watch an agent play any variant, its frames, reconstructions and latents')
     .option('--host <addr>', 'interface to listen on (anything but loopback is printed as a warning)', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 = any free port)', intInRange(0, 65535), 8420)
+    .addOption(allowHostOption())
     .option('--env <id>', 'registered env to play', 'ShapeWorld-v0')
     .option('--variant <v>', 'start variant: a name, inline JSON or a .json file (default: source)')
     .option('--variants <names>', 'comma-separated variants the page can switch between (default: all named)', variantList)

@@ -99,6 +99,8 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
   let page: Page;
   let userDataDir: string;
   const pageErrors: string[] = [];
+  /** What the browser reports the server's Content-Security-Policy blocked (must stay empty). */
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     viewer = await startViewer();
@@ -108,6 +110,9 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
       executablePath: CHROMIUM,
       args: LAUNCH_ARGS,
       viewport: { width: 1360, height: 760 },
+    });
+    context.on('console', (msg) => {
+      if (/Content.Security.Policy/i.test(msg.text())) cspViolations.push(msg.text());
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -213,4 +218,11 @@ describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
     viewer.session.resume();
     await gl.close();
   }, 30_000);
+
+  it("runs under the server's Content-Security-Policy (no eval, nothing blocked)", async () => {
+    const res = await page.request.get(viewer.server.url);
+    expect(res.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(cspViolations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -1,10 +1,12 @@
 /**
  * The viewer server under abuse: malformed JSON, unknown types, oversized and binary messages,
- * floods, 100 connect/disconnect cycles, cross-origin upgrades, a client that never reads — the
- * server stays up, answers each bad message with an error, keeps memory bounded, and a trainer
- * publishing into it is not slowed down.
+ * floods, 100 connect/disconnect cycles, cross-origin upgrades, DNS-rebinding pages, a client that
+ * never reads — the server stays up, answers each bad message with an error, keeps memory bounded,
+ * refuses foreign Host names, sends a Content-Security-Policy, disconnects a client that reads
+ * nothing for stallTimeoutSec, and a trainer publishing into it is not slowed down.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import readline from 'node:readline';
 import v8 from 'node:v8';
@@ -44,6 +46,25 @@ async function client(ws: string, keepPixels = true): Promise<TestClient> {
   clients.push(c);
   await c.next((r) => r.kind === 'json' && r.msg.type === 'hello');
   return c;
+}
+
+/** Status of a GET with the given Host header (fetch cannot set Host). */
+function httpStatus(port: number, urlPath: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath, headers: { Host: host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+function httpHeaders(port: number, urlPath: string): Promise<http.IncomingHttpHeaders> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath }, (res) => {
+      res.resume();
+      resolve(res.headers);
+    }).on('error', reject);
+  });
 }
 
 afterEach(async () => {
@@ -236,6 +257,37 @@ describe('bad client messages are dropped with an error, and the server carries 
     await same.opened;
   });
 
+  it('refuses a DNS-rebinding page (Host and Origin both evil.example) over HTTP and WebSocket', async () => {
+    const { server, ws } = await startServer({ allowedHosts: ['viewer.lan'] });
+    const hostOf = (name: string) => `${name}:${server.port}`;
+    // HTTP: the page and every other path answer only to loopback names and allowedHosts.
+    for (const [host, status] of [['evil.example', 403], ['127.0.0.1', 200], ['localhost', 200], ['[::1]', 200], ['viewer.lan', 200]] as const) {
+      expect(await httpStatus(server.port, '/healthz', hostOf(host)), host).toBe(status);
+    }
+    const evil = new TestClient(ws, { Host: hostOf('evil.example'), Origin: `http://${hostOf('evil.example')}` });
+    await expect(evil.opened).rejects.toThrow(/403/);
+    for (const name of ['localhost', 'viewer.lan']) {
+      const ok = new TestClient(ws, { Host: hostOf(name), Origin: `http://${hostOf(name)}` });
+      clients.push(ok);
+      await ok.opened;
+    }
+  });
+
+  it('sends a Content-Security-Policy (own scripts only, no framing) with every response', async () => {
+    const server = await ViewerServer.start({ port: 0, log: () => {}, clientJs: async () => 'console.log(1)' });
+    servers.push(server);
+    for (const p of ['/', '/app.js', '/healthz', '/nope']) {
+      const h = await httpHeaders(server.port, p);
+      const csp = String(h['content-security-policy']);
+      expect(csp, p).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`);
+      expect(csp).not.toContain('unsafe-eval');
+      expect(h['x-frame-options']).toBe('DENY');
+    }
+  });
+
   it('refuses clients beyond maxClients with an error', async () => {
     const { ws } = await startServer({ maxClients: 2 });
     await client(ws);
@@ -304,6 +356,24 @@ describe('many clients, churn and a client that never reads', () => {
     expect(grownMiB).toBeLessThan(8); // while ~72 MiB was addressed to the stalled client
     publishMs.sort();
     expect(publishMs[Math.floor(n / 2)]).toBeLessThan(2); // median publish with 2 clients, one stalled
+    stalled.destroy();
+  }, 30_000);
+
+  it('a client that reads nothing for stallTimeoutSec is disconnected; a reading one stays', async () => {
+    const { server, ws } = await startServer({ maxFps: 100_000, stallTimeoutSec: 1 });
+    const good = await client(ws, false);
+    const stalled = await stalledClient(server.port);
+    while (server.clientCount < 2) await new Promise((r) => setTimeout(r, 5));
+    const t0 = performance.now();
+    let i = 0;
+    // Frames until the stalled client's socket is full and it has read nothing for a second.
+    while (server.clientCount > 1 && performance.now() - t0 < 15_000) {
+      server.publish(snapshot(i++, 128), { force: true });
+      if (i % 5 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(server.clientCount).toBe(1);
+    server.publish(snapshot(100_000), { force: true });
+    await good.next((r) => r.kind === 'frame' && r.header.step === 100_000);
     stalled.destroy();
   }, 30_000);
 

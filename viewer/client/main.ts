@@ -4,6 +4,8 @@
  * on `window.__darlaViewer` (frames received, latency, the decoded image's checksum) that the
  * end-to-end browser test and curious users can read.
  */
+// Pixi without eval(): the server's Content-Security-Policy does not allow 'unsafe-eval'.
+import 'pixi.js/unsafe-eval';
 import type { RendererPreference } from 'pixi.js';
 import type { FrameHeader, Meta, ServerMessage } from '../protocol.ts';
 import { Connection } from './connection.ts';
