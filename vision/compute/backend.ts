@@ -26,6 +26,8 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm: XNNPACK pool threads (the main thread included). */
   threads?: number;
+  /** wasm: whose convolution kernels run ($DARLA_WASM_KERNELS; see vision/compute/wasm/darla-conv.ts). */
+  kernels?: 'darla' | 'xnnpack';
 }
 
 export interface SelectOptions {
@@ -85,6 +87,7 @@ export function describeBackend(info: BackendInfo): string {
   if (info.adapter !== undefined) details.push(info.adapter);
   if (info.simd !== undefined) details.push(info.simd ? 'SIMD' : 'no SIMD');
   if (info.threads !== undefined) details.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (info.kernels !== undefined) details.push(`${info.kernels} conv kernels`);
   return `${info.name}${details.length > 0 ? ` (${details.join(', ')})` : ''}: ${info.reason}`;
 }
 
@@ -196,6 +199,7 @@ async function useWasm(threadsOpt: number | undefined, why: 'requested' | 'auto'
     const field = threadsOpt === undefined && fromEnv !== undefined ? 'DARLA_WASM_THREADS' : 'threads';
     throw new UserError(`${field}: wasm threads must be an integer from 1 to ${MAX_WASM_THREADS}, got '${threadsOpt ?? fromEnv}'`, field);
   }
+  const kernels = wasmKernelsFromEnv(process.env.DARLA_WASM_KERNELS);
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   let threadNote = '';
   let restore: (() => void) | undefined;
@@ -215,13 +219,23 @@ async function useWasm(threadsOpt: number | undefined, why: 'requested' | 'auto'
   }
   if (!ok) throw new Error('the tfjs wasm backend failed to initialise (see the messages above)');
   const { registerWasmTrainingKernels } = await import('./wasm/kernels.ts');
-  registerWasmTrainingKernels();
+  registerWasmTrainingKernels({ conv: kernels });
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   const threads = wasm.getThreadsCount();
   const base = why === 'requested' ? 'requested' : 'CPU (XNNPACK)';
   const busyNote = threadsOpt === undefined && (fromEnv === undefined || fromEnv === '') && auto.note !== '' ? `; ${auto.note}` : '';
-  wasmInfo = { name: 'wasm', reason: `${base}${busyNote}${threadNote}`, simd, threads };
+  wasmInfo = { name: 'wasm', reason: `${base}${busyNote}${threadNote}`, simd, threads, kernels };
   return wasmInfo;
+}
+
+/**
+ * The wasm convolution kernels $DARLA_WASM_KERNELS asks for: 'darla' (the project's own, the
+ * default) or 'xnnpack' (the earlier compositions of tfjs's XNNPACK operators, for comparison).
+ */
+export function wasmKernelsFromEnv(value: string | undefined): 'darla' | 'xnnpack' {
+  if (value === undefined || value === '') return 'darla';
+  if (value === 'darla' || value === 'xnnpack') return value;
+  throw new UserError(`DARLA_WASM_KERNELS: must be 'darla' or 'xnnpack', got '${value}'`, 'DARLA_WASM_KERNELS');
 }
 
 /**

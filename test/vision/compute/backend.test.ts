@@ -44,7 +44,7 @@ describe('selectBackend', () => {
     expect(info.threads).toBeLessThanOrEqual(Math.min(os.availableParallelism(), 8));
     expect(tf.getBackend()).toBe('wasm');
     expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
-    expect(lines.join('\n')).toMatch(/^backend: wasm \(SIMD, \d+ threads?\)/);
+    expect(lines.join('\n')).toMatch(/^backend: wasm \(SIMD, \d+ threads?, darla conv kernels\)/);
     expect(await selectBackend('wasm', quiet)).toBe(info);
     expect(describeBackend(info)).toContain('wasm');
   });
@@ -86,6 +86,16 @@ describe('selectBackend', () => {
   it('refuses a bad DARLA_WASM_THREADS before starting wasm', () => {
     const r = selectInChild('wasm', { DARLA_WASM_THREADS: 'lots' });
     expect(r.stdout.trim(), r.stderr).toMatch(/^UserError DARLA_WASM_THREADS: wasm threads must be an integer from 1 to 8, got 'lots'/);
+  });
+
+  it('refuses a bad DARLA_WASM_KERNELS before starting wasm', () => {
+    const r = selectInChild('wasm', { DARLA_WASM_KERNELS: 'fast' });
+    expect(r.stdout.trim(), r.stderr).toMatch(/^UserError DARLA_WASM_KERNELS: must be 'darla' or 'xnnpack', got 'fast'/);
+  });
+
+  it('runs the XNNPACK conv kernels on request', () => {
+    const r = selectInChild('wasm', { DARLA_WASM_KERNELS: 'xnnpack' });
+    expect(r.stdout.trim(), r.stderr).toBe('started');
   });
 
   it('lets a process that used threaded wasm exit on its own', () => {

@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackpropFilterAttrs } from '../kernel-attrs.ts';
 import { alloc, f32, free, pairs, runStock, type WasmBackend } from './heap.ts';
 import { transposeWasm } from './transpose.ts';
+import { conv2DBackpropFilterDarla, wasmConvKernels } from './darla-conv.ts';
 
 /** Extra zero taps (per spatial axis) that keep the filter's K = taps·N off multiples of 1024. */
 export function aliasPadding(oh: number, ow: number, n: number): number {
@@ -84,6 +85,7 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: tf.TensorInfo; dy:
   if (dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== co || dy.shape[0] !== n) {
     throw new Error(`Conv2DBackpropFilter: dy shape ${dy.shape} does not match the forward output [${n},${oh},${ow},${co}]`);
   }
+  if (wasmConvKernels() === 'darla') return conv2DBackpropFilterDarla(backend, x, dy, info);
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const extra = aliasPadding(oh, ow, n);

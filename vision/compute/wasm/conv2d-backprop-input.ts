@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { alloc, f32, free, pairs, runStock, type WasmBackend } from './heap.ts';
+import { conv2DBackpropInputDarla, wasmConvKernels } from './darla-conv.ts';
 
 interface BackpropInputAttrs {
   inputShape: [number, number, number, number];
@@ -70,6 +71,7 @@ export function conv2DBackpropInputWasm(args: { inputs: { dy: tf.TensorInfo; fil
   if (dy.shape[0] !== n || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== co) {
     throw new Error(`Conv2DBackpropInput: dy shape ${dy.shape} does not match the forward output [${n},${oh},${ow},${co}]`);
   }
+  if (wasmConvKernels() === 'darla') return conv2DBackpropInputDarla(backend, dy, filter, info);
   const single = sh === 1 && sw === 1;
   const out = single ? undefined : alloc(backend, [n, h, w, ci]);
 

@@ -5,7 +5,11 @@
  * `runStock`) for the cases a replacement does not cover.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { rememberStockKernel } from './heap.ts';
+import { rememberStockKernel, type WasmBackend } from './heap.ts';
+import { setWasmConvKernels, type WasmConvKernels } from './darla-conv.ts';
+import { nativeKernels } from './native.ts';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { conv2DWasm } from './conv2d.ts';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputWasm } from './conv2d-backprop-input.ts';
 import { batchMatMulWasm } from './batch-matmul.ts';
@@ -15,6 +19,7 @@ import { transposeKernel } from './transpose.ts';
 
 /** The kernels we supply, and the implementation of each. */
 const KERNELS: ReadonlyArray<[string, (args: never) => tf.TensorInfo]> = [
+  [tf.Conv2D, conv2DWasm],
   [tf.Conv2DBackpropFilter, conv2DBackpropFilterWasm],
   [tf.Conv2DBackpropInput, conv2DBackpropInputWasm],
   [tf.BatchMatMul, batchMatMulWasm],
@@ -27,11 +32,19 @@ let registered = false;
 
 /**
  * Replaces (or adds) our training kernels on the 'wasm' backend. Idempotent. Call it after the wasm
- * backend is registered; the stock kernels it replaces are remembered first so ours can fall back.
- * Returns the kernel names now served by this module.
+ * backend is initialised; the stock kernels it replaces are remembered first so ours can fall back.
+ * `conv` chooses the convolution kernels (default 'darla', whose wasm module attaches to the
+ * backend's memory here, so a failure shows now rather than mid-training). Returns the kernel names
+ * now served by this module.
  */
-export function registerWasmTrainingKernels(): string[] {
+export function registerWasmTrainingKernels(opts: { conv?: WasmConvKernels } = {}): string[] {
   const names = KERNELS.map(([name]) => name);
+  const conv = opts.conv ?? 'darla';
+  setWasmConvKernels(conv);
+  if (conv === 'darla') {
+    const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
+    if (backend !== null) nativeKernels(backend, getThreadsCount());
+  }
   if (registered) return names;
   for (const [name, kernelFunc] of KERNELS) {
     const stock = rememberStockKernel(name);
