@@ -154,36 +154,34 @@ for (const kernels of ['darla', 'xnnpack'] as WasmConvKernels[]) {
         expect(await compareBackpropInput(c, 400 + i), describeCase(c)).toBeLessThan(TOL);
       }
     });
+
+    it('BatchMatMul matches cpu for every transpose combination, ranks 2 and 3, batched fallback included', async () => {
+      const rng = new Rng(13);
+      for (let i = 0; i < 24; i++) {
+        const m = 1 + rng.int(40);
+        const k = 1 + rng.int(40);
+        const n = 1 + rng.int(40);
+        const tA = rng.int(2) === 1;
+        const tB = rng.int(2) === 1;
+        const batch = i % 3 === 2 ? 1 + rng.int(3) : 1;
+        const lead = i % 3 === 0 ? [] : [batch];
+        const a = randomData(rng, [...lead, ...(tA ? [k, m] : [m, k])]);
+        const b = randomData(rng, [...lead, ...(tB ? [n, k] : [k, n])]);
+        const run = () => tf.matMul(tf.tensor(a.data, a.shape), tf.tensor(b.data, b.shape), tA, tB);
+        const [ref] = await runOn('cpu', run);
+        const [got] = await runOn('wasm', run);
+        expect(relError(got, ref), `a=${a.shape} b=${b.shape} tA=${tA} tB=${tB}`).toBeLessThan(TOL);
+      }
+    });
+
+    it('BatchMatMul keeps the output rank and shape of the stock kernel', async () => {
+      await tf.setBackend('wasm');
+      const out = tf.tidy(() => tf.matMul(tf.ones([1, 5, 3]), tf.ones([1, 4, 3]), false, true));
+      expect(out.shape).toEqual([1, 5, 4]);
+      out.dispose();
+    });
   });
 }
-
-describe('wasm BatchMatMul', () => {
-  it('matches cpu for every transpose combination, ranks 2 and 3, batched fallback included', async () => {
-    const rng = new Rng(13);
-    for (let i = 0; i < 24; i++) {
-      const m = 1 + rng.int(40);
-      const k = 1 + rng.int(40);
-      const n = 1 + rng.int(40);
-      const tA = rng.int(2) === 1;
-      const tB = rng.int(2) === 1;
-      const batch = i % 3 === 2 ? 1 + rng.int(3) : 1;
-      const lead = i % 3 === 0 ? [] : [batch];
-      const a = randomData(rng, [...lead, ...(tA ? [k, m] : [m, k])]);
-      const b = randomData(rng, [...lead, ...(tB ? [n, k] : [k, n])]);
-      const run = () => tf.matMul(tf.tensor(a.data, a.shape), tf.tensor(b.data, b.shape), tA, tB);
-      const [ref] = await runOn('cpu', run);
-      const [got] = await runOn('wasm', run);
-      expect(relError(got, ref), `a=${a.shape} b=${b.shape} tA=${tA} tB=${tB}`).toBeLessThan(TOL);
-    }
-  });
-
-  it('keeps the output rank and shape of the stock kernel', async () => {
-    await tf.setBackend('wasm');
-    const out = tf.tidy(() => tf.matMul(tf.ones([1, 5, 3]), tf.ones([1, 4, 3]), false, true));
-    expect(out.shape).toEqual([1, 5, 4]);
-    out.dispose();
-  });
-});
 
 describe('wasm Transpose, Sum and Identity', () => {
   it('transpose matches cpu for random shapes and permutations (tiled and stock paths, float32 and int32)', async () => {

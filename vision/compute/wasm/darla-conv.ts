@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { alloc, type WasmBackend } from './heap.ts';
+import { alloc, free, type WasmBackend } from './heap.ts';
+import { transposeWasm } from './transpose.ts';
 import { nativeKernels, type NativeKernels } from './native.ts';
 
 /**
@@ -248,6 +249,23 @@ export function convBackpropFilter(k: NativeKernels, g: ConvGeometry, x: number,
   }
 }
 
+/**
+ * out [m, n] = a [m, k] · B, where B is b [k, n] (transposeB false) or b [n, k] transposed: a 1×1
+ * convolution of a as an [1, m, 1, k] image, so the same implicit GEMM runs it (tiles of rows).
+ */
+export function matMul(k: NativeKernels, a: number, b: number, m: number, kk: number, n: number, transposeB: boolean, out: number): void {
+  const nr = panelWidth(n, kk);
+  const bp = k.alloc(packedSize(1, kk, n, nr));
+  k.packB(b, [0], kk, n, transposeB ? 1 : n, transposeB ? kk : 1, nr, bp);
+  runGather(k, {
+    src: a, n: 1, sh: m, sw: 1, c: kk,
+    dst: out, dh: m, dw: 1, dc: n,
+    oh: m, ow: 1, sy: 1, sx: 1, ty: 1, tx: 1, oy: 0, ox: 0,
+    kh: 1, kw: 1, osy: 1, osx: 1, py: 0, px: 0, b: bp, nr,
+  });
+  k.free(bp);
+}
+
 // --- the tfjs kernels ----------------------------------------------------------------------------
 
 export interface Conv2DAttrs {
@@ -277,6 +295,20 @@ export function conv2DDarla(backend: WasmBackend, x: tf.TensorInfo, filter: tf.T
 export function conv2DBackpropInputDarla(backend: WasmBackend, dy: tf.TensorInfo, filter: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo {
   const out = alloc(backend, info.inShape);
   convBackpropInput(kernels(backend), geometry(info), ptr(backend, dy), ptr(backend, filter), ptr(backend, out));
+  return out;
+}
+
+/** a·b for rank-2 float32 a, b (either transposed); a transposed a is transposed first (small). */
+export function matMulDarla(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+  const [ar, ac] = a.shape;
+  const [br, bc] = b.shape;
+  const m = transposeA ? ac : ar;
+  const kk = transposeA ? ar : ac;
+  const n = transposeB ? br : bc;
+  const out = alloc(backend, [m, n]);
+  const at = transposeA ? transposeWasm(backend, a, [1, 0]) : a;
+  matMul(kernels(backend), ptr(backend, at), ptr(backend, b), m, kk, n, transposeB, ptr(backend, out));
+  if (at !== a) free(backend, at);
   return out;
 }
 
