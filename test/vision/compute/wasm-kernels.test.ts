@@ -180,10 +180,57 @@ for (const kernels of ['darla', 'xnnpack'] as WasmConvKernels[]) {
       expect(out.shape).toEqual([1, 5, 4]);
       out.dispose();
     });
+
+    it('Sum matches cpu for leading, middle, trailing and scattered axes, keepDims or not', async () => {
+      const rng = new Rng(15);
+      const cases: Array<[number[], number[]]> = [
+        [[64, 8, 8, 32], [0, 1, 2]],
+        [[16, 16, 16, 3], [0, 1, 2]],
+        [[5, 6, 7, 2], [1, 2]],
+        [[9, 300], [0]],
+        [[4, 5, 6], [2]],
+        [[4, 5, 6], [0, 2]],
+        [[3, 4, 5, 6], [0, 1, 2, 3]],
+        [[7], [0]],
+      ];
+      for (const [shape, axes] of cases) {
+        for (const keepDims of [false, true]) {
+          const x = randomData(rng, shape);
+          const run = () => tf.sum(tf.tensor(x.data, shape), axes, keepDims);
+          const [ref] = await runOn('cpu', run);
+          const [got] = await runOn('wasm', run);
+          await tf.setBackend('wasm');
+          const outShape = tf.tidy(() => run().shape);
+          await tf.setBackend('cpu');
+          const refShape = tf.tidy(() => run().shape);
+          expect(outShape, `shape=${shape} axes=${axes}`).toEqual(refShape);
+          expect(relError(got, ref), `shape=${shape} axes=${axes} keepDims=${keepDims}`).toBeLessThan(TOL);
+        }
+      }
+    });
+
+    it('Softplus matches cpu elementwise (within 1e-6 relative), NaN and ±Infinity included', async () => {
+      const n = 20_003;
+      const x = new Float32Array(n);
+      for (let i = 0; i < n; i++) x[i] = -100 + (200 * i) / n;
+      x.set([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -1e-30, 13.94, -13.94, -87.3, 88]);
+      const run = () => tf.softplus(tf.tensor1d(x));
+      const [ref] = await runOn('cpu', run);
+      const [got] = await runOn('wasm', run);
+      for (let i = 0; i < n; i++) {
+        if (Number.isNaN(ref[i])) {
+          expect(got[i], `x=${x[i]}`).toBeNaN();
+          continue;
+        }
+        // Below the smallest normal float the result may be flushed to 0.
+        const tol = Math.max(1e-6 * Math.abs(ref[i]), 1.2e-38);
+        expect(Math.abs(got[i] - ref[i]) <= tol || got[i] === ref[i], `x=${x[i]}: ${got[i]} vs ${ref[i]}`).toBe(true);
+      }
+    });
   });
 }
 
-describe('wasm Transpose, Sum and Identity', () => {
+describe('wasm Transpose and Identity', () => {
   it('transpose matches cpu for random shapes and permutations (tiled and stock paths, float32 and int32)', async () => {
     const rng = new Rng(14);
     for (let i = 0; i < 30; i++) {
@@ -198,34 +245,6 @@ describe('wasm Transpose, Sum and Identity', () => {
       const [ref] = await runOn('cpu', run);
       const [got] = await runOn('wasm', run);
       expect(relError(got, ref), `shape=${shape} perm=${perm} ${dtype}`).toBe(0);
-    }
-  });
-
-  it('sum matches cpu for leading, middle, trailing and scattered axes, keepDims or not', async () => {
-    const rng = new Rng(15);
-    const cases: Array<[number[], number[]]> = [
-      [[64, 8, 8, 32], [0, 1, 2]],
-      [[16, 16, 16, 3], [0, 1, 2]],
-      [[5, 6, 7, 2], [1, 2]],
-      [[9, 300], [0]],
-      [[4, 5, 6], [2]],
-      [[4, 5, 6], [0, 2]],
-      [[3, 4, 5, 6], [0, 1, 2, 3]],
-      [[7], [0]],
-    ];
-    for (const [shape, axes] of cases) {
-      for (const keepDims of [false, true]) {
-        const x = randomData(rng, shape);
-        const run = () => tf.sum(tf.tensor(x.data, shape), axes, keepDims);
-        const [ref] = await runOn('cpu', run);
-        const [got] = await runOn('wasm', run);
-        await tf.setBackend('wasm');
-        const outShape = tf.tidy(() => run().shape);
-        await tf.setBackend('cpu');
-        const refShape = tf.tidy(() => run().shape);
-        expect(outShape, `shape=${shape} axes=${axes}`).toEqual(refShape);
-        expect(relError(got, ref), `shape=${shape} axes=${axes} keepDims=${keepDims}`).toBeLessThan(TOL);
-      }
     }
   });
 

@@ -15,6 +15,7 @@ import { conv2DBackpropInputWasm } from './conv2d-backprop-input.ts';
 import { batchMatMulWasm } from './batch-matmul.ts';
 import { identityWasm } from './identity.ts';
 import { sumWasm } from './sum.ts';
+import { softplusWasm } from './softplus.ts';
 import { transposeKernel } from './transpose.ts';
 
 /** The kernels we supply, and the implementation of each. */
@@ -25,6 +26,7 @@ const KERNELS: ReadonlyArray<[string, (args: never) => tf.TensorInfo]> = [
   [tf.BatchMatMul, batchMatMulWasm],
   [tf.Identity, identityWasm],
   [tf.Sum, sumWasm],
+  [tf.Softplus, softplusWasm],
   [tf.Transpose, transposeKernel],
 ];
 

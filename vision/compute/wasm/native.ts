@@ -33,6 +33,8 @@ interface KernelExports {
   gather_conv(tid: number, params: number): void;
   filter_grad(tid: number, params: number): void;
   grad_reduce(tid: number, params: number): void;
+  sum_rows(src: number, dst: number, outer: number, reduced: number, inner: number, acc: number): void;
+  softplus(x: number, out: number, n: number): void;
 }
 
 /** Exported job functions by index (the workers call them by this index). */
@@ -223,6 +225,17 @@ export class NativeKernels {
     if (NR > 0) this.exports.pack_b(w, tapPtr, taps.length, R, N, rowStride, colStride, NR, out);
     else this.exports.pack_bt(w, tapPtr, taps.length, R, N, rowStride, colStride, out);
     this.free(tapPtr);
+  }
+
+  /** dst[o, i] = Σ_r src[o, r, i] (float64 sums), on this thread. */
+  sumRows(src: number, dst: number, outer: number, reduced: number, inner: number): void {
+    const [acc] = this.scratchFor(2 * inner);
+    this.exports.sum_rows(src, dst, outer, reduced, inner, acc);
+  }
+
+  /** out = softplus(x) elementwise (n floats), on this thread. */
+  softplus(x: number, out: number, n: number): void {
+    this.exports.softplus(x, out, n);
   }
 
   /**

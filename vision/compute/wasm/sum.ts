@@ -3,10 +3,14 @@
  * axes, so it first transposes the reduced axes to the end: summing a conv's dy over [N, H, W] (every
  * bias gradient) moves the whole activation. Here a reduction over a contiguous block of axes is a
  * walk over [outer, reduced, inner] rows, accumulated in float64 (more accurate than the stock
- * float32 running sum). Other patterns (and non-float32 data) keep the stock kernel.
+ * float32 running sum): in the darla wasm kernels (kernels.c sum_rows, SIMD), or in JS with
+ * DARLA_WASM_KERNELS=xnnpack. Other patterns (and non-float32 data) keep the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { alloc, f32, runStock, type WasmBackend } from './heap.ts';
+import { wasmConvKernels } from './darla-conv.ts';
+import { nativeKernels } from './native.ts';
 
 interface SumAttrs {
   axis: number | number[];
@@ -33,6 +37,11 @@ export function sumWasm(args: { inputs: { x: tf.TensorInfo }; backend: WasmBacke
   const [outer, reduced, inner] = block;
   const outShape = attrs.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
   const out = alloc(backend, outShape);
+  if (wasmConvKernels() === 'darla') {
+    const offset = (info: tf.TensorInfo) => backend.dataIdMap.get(info.dataId).memoryOffset as number;
+    nativeKernels(backend, getThreadsCount()).sumRows(offset(x), offset(out), outer, reduced, inner);
+    return out;
+  }
   const src = f32(backend, x);
   const dst = f32(backend, out);
   if (inner <= 4) {

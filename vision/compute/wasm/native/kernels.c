@@ -489,3 +489,90 @@ EXPORT void grad_reduce(int32_t tid, GradReduce* p) {
     }
   }
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * sum_rows: dst[o, i] = Σ_r src[o, r, i], accumulated in float64 (the bias gradients: a conv's dy
+ * summed over batch and positions). `acc` is scratch for `inner` doubles.
+ */
+EXPORT void sum_rows(const float* src, float* dst, int32_t outer, int32_t reduced, int32_t inner, double* acc) {
+  const int32_t vec = inner & ~3;
+  for (int32_t o = 0; o < outer; o++) {
+    for (int32_t i = 0; i < inner; i++) acc[i] = 0.0;
+    const float* row = src + o * reduced * inner;
+    for (int32_t r = 0; r < reduced; r++, row += inner) {
+      int32_t i = 0;
+      for (; i < vec; i += 4) {
+        const f4 v = wasm_v128_load(row + i);
+        const v128_t lo = wasm_f64x2_promote_low_f32x4(v);
+        const v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+        wasm_v128_store(acc + i, wasm_f64x2_add(wasm_v128_load(acc + i), lo));
+        wasm_v128_store(acc + i + 2, wasm_f64x2_add(wasm_v128_load(acc + i + 2), hi));
+      }
+      for (; i < inner; i++) acc[i] += (double)row[i];
+    }
+    for (int32_t i = 0; i < inner; i++) dst[o * inner + i] = (float)acc[i];
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * softplus: log(1 + eˣ) with the cpu backend's cut-offs (x itself above −T, eˣ below T, where
+ * T = log(2⁻²³) + 2). eˣ: x = n·ln 2 + r with |r| ≤ ln2 / 2, eʳ by its Taylor series to r⁷ (the next
+ * term is below 6·10⁻⁹ relative), 2ⁿ from the exponent bits. log y for y = 1 + eˣ: y = m·2ᵏ with
+ * m in [√½, √2), log m = 2·atanh(s), s = (m − 1)/(m + 1), by the series to s⁹ (|s| ≤ 0.172); then
+ * log1p's correction ((1 + eˣ) − y) / y for the rounding of 1 + eˣ.
+ */
+INLINE f4 exp4(f4 x) {
+  const f4 n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  /* ln 2 split in two so that n·ln2_hi is exact. */
+  f4 r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  f4 p = wasm_f32x4_splat(1.0f / 5040.0f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  /* 2ⁿ, n in [−126, 127] (the caller keeps x in range). */
+  const v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, bits);
+}
+
+/* log y for finite y ≥ 1. */
+INLINE f4 log4(f4 y) {
+  /* k = the exponent of y / √½ rounded down, so that m = y / 2ᵏ lies in [√½, √2) (integer
+   * arithmetic on the bits: 0x3f3504f3 is √½). */
+  const v128_t k = wasm_i32x4_shr(wasm_i32x4_sub(y, wasm_i32x4_splat(0x3f3504f3)), 23);
+  const f4 m = wasm_i32x4_sub(y, wasm_i32x4_shl(k, 23));
+  const f4 s = wasm_f32x4_div(wasm_f32x4_sub(m, wasm_f32x4_splat(1.0f)), wasm_f32x4_add(m, wasm_f32x4_splat(1.0f)));
+  const f4 s2 = wasm_f32x4_mul(s, s);
+  f4 q = wasm_f32x4_splat(1.0f / 9.0f);
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, s2), wasm_f32x4_splat(1.0f / 7.0f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, s2), wasm_f32x4_splat(1.0f / 5.0f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, s2), wasm_f32x4_splat(1.0f / 3.0f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, s2), wasm_f32x4_splat(1.0f));
+  const f4 logm = wasm_f32x4_mul(wasm_f32x4_add(s, s), q);
+  const f4 kf = wasm_f32x4_convert_i32x4(k);
+  return wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(kf, wasm_f32x4_splat(0.693359375f)), logm),
+                        wasm_f32x4_mul(kf, wasm_f32x4_splat(-2.12194440e-4f)));
+}
+
+INLINE f4 softplus4(f4 v) {
+  const f4 lo = wasm_f32x4_splat(-13.9423847f); /* log(2⁻²³) + 2 */
+  const f4 hi = wasm_f32x4_splat(13.9423847f);
+  const f4 floor = wasm_f32x4_splat(-87.336544f); /* log(2⁻¹²⁶): below, eˣ is 0 (not a denormal) */
+  const f4 one = wasm_f32x4_splat(1.0f);
+  const f4 e = exp4(wasm_f32x4_max(wasm_f32x4_min(v, hi), floor));
+  const f4 y = wasm_f32x4_add(one, e);
+  const f4 mid = wasm_f32x4_add(log4(y), wasm_f32x4_div(wasm_f32x4_sub(e, wasm_f32x4_sub(y, one)), y));
+  f4 res = wasm_v128_bitselect(v, mid, wasm_f32x4_gt(v, hi));
+  res = wasm_v128_bitselect(wasm_v128_and(e, wasm_f32x4_ge(v, floor)), res, wasm_f32x4_lt(v, lo));
+  return wasm_v128_bitselect(v, res, wasm_f32x4_ne(v, v)); /* NaN stays NaN */
+}
+
+EXPORT void softplus(const float* x, float* out, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, softplus4(wasm_v128_load(x + i)));
+  for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(softplus4(wasm_f32x4_splat(x[i])), 0);
+}
