@@ -227,6 +227,20 @@ for (const kernels of ['darla', 'xnnpack'] as WasmConvKernels[]) {
         expect(Math.abs(got[i] - ref[i]) <= tol || got[i] === ref[i], `x=${x[i]}: ${got[i]} vs ${ref[i]}`).toBe(true);
       }
     });
+
+    it('Add of a bias vector matches cpu exactly (either operand; C = 1, 3, 4, 5, 32; [C] and [1, 1, C])', async () => {
+      const rng = new Rng(16);
+      for (const c of [1, 3, 4, 5, 32]) {
+        for (const [biasShape, biasFirst] of [[[c], false], [[1, 1, c], true]] as Array<[number[], boolean]>) {
+          const a = randomData(rng, [3, 7, 5, c]);
+          const b = randomData(rng, biasShape);
+          const run = () => (biasFirst ? tf.add(tf.tensor(b.data, b.shape), tf.tensor(a.data, a.shape)) : tf.add(tf.tensor(a.data, a.shape), tf.tensor(b.data, b.shape)));
+          const [ref] = await runOn('cpu', run);
+          const [got] = await runOn('wasm', run);
+          expect(relError(got, ref), `c=${c} bias=${biasShape}`).toBe(0);
+        }
+      }
+    });
   });
 }
 
@@ -246,6 +260,17 @@ describe('wasm Transpose and Identity', () => {
       const [got] = await runOn('wasm', run);
       expect(relError(got, ref), `shape=${shape} perm=${perm} ${dtype}`).toBe(0);
     }
+  });
+
+  it('cast to the same dtype shares memory; other casts convert', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1.5, -2.5, 3]);
+    const same = tf.cast(x, 'float32');
+    const ints = tf.cast(x, 'int32');
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.5, 3]);
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([same, ints]);
   });
 
   it('identity shares memory and survives disposing its source', async () => {

@@ -16,6 +16,7 @@ import { batchMatMulWasm } from './batch-matmul.ts';
 import { identityWasm } from './identity.ts';
 import { sumWasm } from './sum.ts';
 import { softplusWasm } from './softplus.ts';
+import { addWasm, castWasm } from './elementwise.ts';
 import { transposeKernel } from './transpose.ts';
 
 /** The kernels we supply, and the implementation of each. */
@@ -27,6 +28,8 @@ const KERNELS: ReadonlyArray<[string, (args: never) => tf.TensorInfo]> = [
   [tf.Identity, identityWasm],
   [tf.Sum, sumWasm],
   [tf.Softplus, softplusWasm],
+  [tf.Cast, castWasm],
+  [tf.Add, addWasm],
   [tf.Transpose, transposeKernel],
 ];
 

@@ -35,6 +35,7 @@ interface KernelExports {
   grad_reduce(tid: number, params: number): void;
   sum_rows(src: number, dst: number, outer: number, reduced: number, inner: number, acc: number): void;
   softplus(x: number, out: number, n: number): void;
+  add_bias(a: number, b: number, out: number, n: number, C: number, pattern: number): void;
 }
 
 /** Exported job functions by index (the workers call them by this index). */
@@ -231,6 +232,12 @@ export class NativeKernels {
   sumRows(src: number, dst: number, outer: number, reduced: number, inner: number): void {
     const [acc] = this.scratchFor(2 * inner);
     this.exports.sum_rows(src, dst, outer, reduced, inner, acc);
+  }
+
+  /** out[i] = a[i] + b[i mod c] (n floats), on this thread. */
+  addBias(a: number, b: number, out: number, n: number, c: number): void {
+    const [pattern] = this.scratchFor(4 * c);
+    this.exports.add_bias(a, b, out, n, c, pattern);
   }
 
   /** out = softplus(x) elementwise (n floats), on this thread. */

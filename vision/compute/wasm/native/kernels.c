@@ -576,3 +576,18 @@ EXPORT void softplus(const float* x, float* out, int32_t n) {
   for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, softplus4(wasm_v128_load(x + i)));
   for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(softplus4(wasm_f32x4_splat(x[i])), 0);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * add_bias: out[i] = a[i] + b[i mod C] for n = rows·C floats (a bias added to every position).
+ * `pattern` is scratch for lcm(C, 4) floats: b repeated, so that every step adds whole vectors.
+ */
+EXPORT void add_bias(const float* a, const float* b, float* out, int32_t n, int32_t C, float* pattern) {
+  int32_t P = C;
+  while (P % 4 != 0) P += C;
+  for (int32_t j = 0; j < P; j++) pattern[j] = b[j % C];
+  int32_t i = 0;
+  for (; i + P <= n; i += P) {
+    for (int32_t j = 0; j < P; j += 4) wasm_v128_store(out + i + j, wasm_f32x4_add(wasm_v128_load(a + i + j), wasm_v128_load(pattern + j)));
+  }
+  for (int32_t j = 0; i < n; i++, j++) out[i] = a[i] + pattern[j];
+}
