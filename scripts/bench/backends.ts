@@ -3,11 +3,26 @@
  * 256, 10 latents, mirrored decoder; 64×64×3; Bernoulli; the β objective; Adam via VaeTrainer) on
  * each tfjs backend, at batch 64:
  *   vae_train_img_per_sec_<backend>   images/s of full training steps (median step time)
+ *   vae_train_img_per_cpu_sec_<backend>  images per CPU-second of the process (median; all its
+ *                                     threads' CPU time, so it holds up when other processes load
+ *                                     the machine, which wall-clock rates do not)
  *   vae_infer_img_per_sec_<backend>   images/s of the encoder's forward pass (μ, what the agent uses)
  *   vae_train_gflops_<backend>        effective GFLOP/s: the model's conv/dense FLOPs per step
  *                                     (forward, dX, dW; elementwise work not counted) / step time
  *   wasm_threads                      the thread count `--backend wasm` runs with here
- * plus the same for wasm on one thread (`_wasm_1thread`). The cpu backend trains on batch 8, and
+ * plus the same for wasm on one thread (`_wasm_1thread`), and, for wasm:
+ *   vae_train_img_per_sec_wasm_pair   two one-thread trainings side by side, as the pipeline runs
+ *                                     its two β-VAEs: each process's images/s, measured at the same
+ *                                     time (both warm up, then start their timed steps together);
+ *                                     the slower of the two
+ *   …_wasm_xnnpack, …_wasm_xnnpack_1thread  (not with --quick) the same training with
+ *                                     DARLA_WASM_KERNELS=xnnpack, the previous kernels: a same-run
+ *                                     ratio for the project's own kernels
+ *   …_torch, …_torch_1thread          Debian's PyTorch (python3-torch, run by /usr/bin/python3) on
+ *                                     the same model and step (scripts/bench/torch_vae.py), and
+ *                                     wasm_vs_torch(_1thread), the ratio of images/s; skipped, with
+ *                                     the reason logged, where torch is not installed
+ * The cpu backend trains on batch 8, and
  * `--quick` trains webgpu on batch 8 (a software adapter runs a few images/s) and cpu on batch 2. `--backend auto` measures every backend
  * that can run (wasm at both thread counts; webgpu on any adapter, a software one included; cpu on a
  * small batch; tensorflow when tfjs-node is installed); `--backend <name>` measures that one only.
@@ -15,7 +30,7 @@
  * the life of a process); the machine's load average is logged beside each result, since the
  * numbers are only as good as the cores were idle.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,6 +43,10 @@ const CPU_BATCH = 8;
 interface MeasureSpec {
   backend: 'wasm' | 'webgpu' | 'cpu' | 'tensorflow';
   threads?: number;
+  /** wasm: DARLA_WASM_KERNELS for the child (default: the default, darla). */
+  kernels?: 'darla' | 'xnnpack';
+  /** After warm-up, print READY and wait for a line on stdin before the timed steps (pair runs). */
+  barrier?: boolean;
   batch: number;
   warmup: number;
   steps: number;
@@ -42,6 +61,8 @@ interface MeasureResult {
   threads?: number;
   adapter?: string;
   trainStepMs: number[];
+  /** CPU time of the whole process (all threads) per timed step. */
+  trainStepCpuMs: number[];
   inferMs: number[];
   batch: number;
   trainFlopsPerImage: number;
@@ -107,12 +128,17 @@ async function measureInThisProcess(spec: MeasureSpec): Promise<MeasureResult> {
     await trainer.trainStep(x);
   };
   for (let i = 0; i < spec.warmup; i++) await step();
+  if (spec.barrier === true) await waitForGo();
   const profiler = spec.profile && (spec.backend === 'wasm' || spec.backend === 'cpu') ? (await import('../../vision/compute/profile.ts')).profileKernels(spec.backend) : undefined;
   const trainStepMs: number[] = [];
+  const trainStepCpuMs: number[] = [];
   for (let i = 0; i < spec.steps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await step();
     trainStepMs.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    trainStepCpuMs.push((c.user + c.system) / 1000);
   }
   const profile = profiler?.report().map((k) => ({ kernel: k.kernel, msPerStep: k.ms / spec.steps, callsPerStep: k.calls / spec.steps }));
   profiler?.stop();
@@ -135,6 +161,7 @@ async function measureInThisProcess(spec: MeasureSpec): Promise<MeasureResult> {
     threads: info.threads,
     adapter: info.adapter,
     trainStepMs,
+    trainStepCpuMs,
     inferMs,
     batch: spec.batch,
     trainFlopsPerImage: flops.train,
@@ -147,15 +174,33 @@ async function measureInThisProcess(spec: MeasureSpec): Promise<MeasureResult> {
 
 const RESULT_PREFIX = 'DARLA_BENCH_RESULT ';
 const USER_ERROR_PREFIX = 'DARLA_BENCH_USER_ERROR ';
+const READY_LINE = 'DARLA_BENCH_READY';
+
+/** Tells the parent this child has warmed up, then waits for its go-ahead line on stdin. */
+async function waitForGo(): Promise<void> {
+  process.stdout.write(`${READY_LINE}\n`);
+  await new Promise<void>((resolve) => {
+    process.stdin.once('data', () => resolve());
+  });
+  process.stdin.pause();
+}
+
+function childArgs(spec: MeasureSpec): { args: string[]; env: NodeJS.ProcessEnv; cwd: string } {
+  const self = fileURLToPath(import.meta.url);
+  const env = { ...process.env };
+  if (spec.kernels !== undefined) env.DARLA_WASM_KERNELS = spec.kernels;
+  return { args: ['--import', 'tsx', self, '--measure', JSON.stringify(spec)], env, cwd: path.resolve(path.dirname(self), '../..') };
+}
 
 /** A backend the user asked for explicitly cannot run here (the child said why). */
 class Unavailable extends Error {}
 
 /** Runs one measurement in a fresh `node --import tsx` child; null (with a logged reason) on failure. */
 function measureInChild(spec: MeasureSpec, log: (line: string) => void, timeoutMs: number): MeasureResult | null {
-  const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--measure', JSON.stringify(spec)], {
-    cwd: path.resolve(path.dirname(self), '../..'),
+  const { args, env, cwd } = childArgs(spec);
+  const r = spawnSync(process.execPath, args, {
+    cwd,
+    env,
     encoding: 'utf8',
     timeout: timeoutMs,
     maxBuffer: 16 * 1024 * 1024,
@@ -171,6 +216,85 @@ function measureInChild(spec: MeasureSpec, log: (line: string) => void, timeoutM
   return JSON.parse(line.slice(RESULT_PREFIX.length)) as MeasureResult;
 }
 
+/**
+ * Two children side by side: both warm up, then both are told to start their timed steps at once.
+ * Null (logged) if either fails.
+ */
+async function measurePair(spec: MeasureSpec, log: (line: string) => void, timeoutMs: number): Promise<MeasureResult[] | null> {
+  const { args, env, cwd } = childArgs({ ...spec, barrier: true });
+  const children = [0, 1].map(() => spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  const outputs = children.map(() => ({ stdout: '', stderr: '' }));
+  let ready = 0;
+  const timer = setTimeout(() => children.forEach((c) => c.kill()), timeoutMs);
+  const done = children.map(
+    (child, i) =>
+      new Promise<number | null>((resolve) => {
+        child.stdout.setEncoding('utf8');
+        child.stderr.setEncoding('utf8');
+        child.stdout.on('data', (chunk: string) => {
+          const before = outputs[i].stdout.includes(READY_LINE);
+          outputs[i].stdout += chunk;
+          if (!before && outputs[i].stdout.includes(READY_LINE) && ++ready === children.length) {
+            for (const c of children) c.stdin.write('go\n');
+          }
+        });
+        child.stderr.on('data', (chunk: string) => (outputs[i].stderr += chunk));
+        child.on('close', (code) => resolve(code));
+        child.on('error', () => resolve(null));
+      }),
+  );
+  const codes = await Promise.all(done);
+  clearTimeout(timer);
+  const results: MeasureResult[] = [];
+  for (const [i, out] of outputs.entries()) {
+    const line = out.stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
+    if (codes[i] !== 0 || line === undefined) {
+      const why = out.stderr.trim().split('\n').filter((l) => l.length < 400).slice(-3).join(' | ');
+      log(`  wasm pair: not measured (process ${i + 1}: ${why || `exit ${codes[i]}`})`);
+      return null;
+    }
+    results.push(JSON.parse(line.slice(RESULT_PREFIX.length)) as MeasureResult);
+  }
+  return results;
+}
+
+interface TorchResult {
+  torch: string;
+  threads: number;
+  batch: number;
+  stepMs: number[];
+  stepCpuMs: number[];
+}
+
+const TORCH_SCRIPT = fileURLToPath(new URL('./torch_vae.py', import.meta.url));
+/** Debian's interpreter first: python3-torch installs for it (a pyenv python3 on PATH has no torch). */
+const PYTHONS = ['/usr/bin/python3', 'python3'];
+
+/** PyTorch on the same model and step; a string saying why not when it cannot run here. */
+function measureTorch(threads: number, warmup: number, steps: number, seed: number, timeoutMs: number): TorchResult | string {
+  const reasons: string[] = [];
+  for (const python of PYTHONS) {
+    const r = spawnSync(python, [TORCH_SCRIPT, '--threads', String(threads), '--warmup', String(warmup), '--steps', String(steps), '--seed', String(seed)], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+    });
+    if (r.error !== undefined) {
+      reasons.push(`${python}: ${r.error.message}`);
+      continue;
+    }
+    const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+    let parsed: (TorchResult & { skipped?: undefined }) | { skipped: string } | undefined;
+    try {
+      parsed = JSON.parse(last) as typeof parsed;
+    } catch {
+      parsed = undefined;
+    }
+    if (r.status === 0 && parsed !== undefined && parsed.skipped === undefined) return parsed;
+    reasons.push(parsed?.skipped ?? `${python}: exit ${r.status} ${(r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? ''}`);
+  }
+  return reasons.join('; ');
+}
+
 // --- the suite -----------------------------------------------------------------------------------
 
 export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => {
@@ -180,9 +304,16 @@ export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => 
   const base = { warmup: 2, steps, inferRepeats: quick ? 5 : 15, seed, profile: !quick };
   const plan: Array<{ key: string; spec: MeasureSpec; timeoutMs: number }> = [];
   const all = choice === 'auto';
-  if (all || choice === 'wasm') {
+  const wasm = all || choice === 'wasm';
+  if (wasm) {
     plan.push({ key: 'wasm', spec: { ...base, backend: 'wasm', threads: cores, batch: BATCH }, timeoutMs: 300_000 });
     if (cores > 1) plan.push({ key: 'wasm_1thread', spec: { ...base, backend: 'wasm', threads: 1, batch: BATCH }, timeoutMs: 300_000 });
+    if (!quick) {
+      plan.push({ key: 'wasm_xnnpack', spec: { ...base, backend: 'wasm', threads: cores, batch: BATCH, kernels: 'xnnpack', profile: false }, timeoutMs: 300_000 });
+      if (cores > 1) {
+        plan.push({ key: 'wasm_xnnpack_1thread', spec: { ...base, backend: 'wasm', threads: 1, batch: BATCH, kernels: 'xnnpack', profile: false }, timeoutMs: 300_000 });
+      }
+    }
   }
   if (all || choice === 'webgpu') {
     // --quick: a smaller batch, since a software adapter (lavapipe) runs at a few images/s.
@@ -217,13 +348,47 @@ export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => 
     const stepMs = median(res.trainStepMs);
     const inferMs = median(res.inferMs);
     metrics[`vae_train_img_per_sec_${key}`] = (res.batch * 1000) / stepMs;
+    metrics[`vae_train_img_per_cpu_sec_${key}`] = (res.batch * 1000) / median(res.trainStepCpuMs);
     metrics[`vae_infer_img_per_sec_${key}`] = (res.batch * 1000) / inferMs;
     metrics[`vae_train_gflops_${key}`] = (res.trainFlopsPerImage * res.batch) / (stepMs * 1e6);
     metrics[`vae_infer_gflops_${key}`] = (res.inferFlopsPerImage * res.batch) / (inferMs * 1e6);
     if (key === 'wasm' && res.threads !== undefined) metrics.wasm_threads = res.threads;
     if (key === 'cpu' || key === 'webgpu' || key === 'tensorflow' || key === 'wasm') measured.push(res.backend);
+    if (key.startsWith('wasm_xnnpack')) delete metrics[`vae_infer_gflops_${key}`];
     log(`  ${res.describe}: ${metrics[`vae_train_img_per_sec_${key}`].toFixed(1)} img/s training, ${metrics[`vae_infer_img_per_sec_${key}`].toFixed(0)} img/s encoder (load avg ${res.loadBefore[0].toFixed(2)} → ${res.loadAfter[0].toFixed(2)})`);
     details[key] = res;
+  }
+  if (wasm && metrics.vae_train_img_per_sec_wasm !== undefined) {
+    // The pipeline's two β-VAE trainings, one thread each, side by side.
+    const spec: MeasureSpec = { ...base, backend: 'wasm', threads: 1, batch: BATCH, profile: false };
+    log(`wasm_pair: two one-thread trainings at once, batch ${BATCH}, ${spec.warmup} warm-up + ${spec.steps} timed steps each`);
+    const pair = await measurePair(spec, log, 300_000);
+    if (pair !== null) {
+      const rates = pair.map((r) => (r.batch * 1000) / median(r.trainStepMs));
+      metrics.vae_train_img_per_sec_wasm_pair = Math.min(...rates);
+      metrics.vae_train_img_per_cpu_sec_wasm_pair = Math.min(...pair.map((r) => (r.batch * 1000) / median(r.trainStepCpuMs)));
+      details.wasm_pair = pair;
+      log(`  each: ${rates.map((r) => r.toFixed(1)).join(' and ')} img/s (load avg ${pair[0].loadBefore[0].toFixed(2)} → ${pair[0].loadAfter[0].toFixed(2)})`);
+    }
+    // The anchor: Debian's PyTorch on the same model, at the same thread counts.
+    for (const [key, threads] of [['torch', cores], ['torch_1thread', 1]] as const) {
+      if (key === 'torch_1thread' && cores === 1) continue;
+      log(`${key}: PyTorch, ${threads} thread${threads === 1 ? '' : 's'}, batch ${BATCH}, ${quick ? 2 : steps} timed steps`);
+      const loadBefore = os.loadavg();
+      const t = measureTorch(threads, quick ? 1 : 2, quick ? 2 : steps, seed, 600_000);
+      if (typeof t === 'string') {
+        log(`  ${key}: skipped (${t})`);
+        details.torch = { skipped: t };
+        break;
+      }
+      const wasmKey = key === 'torch' ? 'wasm' : 'wasm_1thread';
+      metrics[`vae_train_img_per_sec_${key}`] = (t.batch * 1000) / median(t.stepMs);
+      metrics[`vae_train_img_per_cpu_sec_${key}`] = (t.batch * 1000) / median(t.stepCpuMs);
+      const ours = metrics[`vae_train_img_per_sec_${wasmKey}`];
+      if (ours !== undefined) metrics[`wasm_vs_${key}`] = ours / metrics[`vae_train_img_per_sec_${key}`];
+      details[key] = { ...t, loadBefore, loadAfter: os.loadavg() };
+      log(`  torch ${t.torch} (${t.threads} threads): ${metrics[`vae_train_img_per_sec_${key}`].toFixed(1)} img/s (load avg ${loadBefore[0].toFixed(2)} → ${os.loadavg()[0].toFixed(2)})`);
+    }
   }
   return { backend: [...new Set(measured)].join(',') || 'none', metrics, details };
 };
