@@ -4,7 +4,9 @@
  * rendering, batched encoder inference (darla, entangled), the policy's forward passes, GAE and the
  * minibatch updates. Metric `ppo_env_steps_per_sec_<frontend>` for darla, entangled, pixels, oracle:
  * the median over updates (per-update steps / wall time), after one warm-up update; the final
- * update (which runs the end-of-training evaluation) is not counted. The latent front-ends use
+ * update (which runs the end-of-training evaluation) is not counted. Also
+ * `ppo_env_steps_per_cpu_sec_<frontend>`: the same per CPU-second of this process (all threads),
+ * which holds up when other processes load the machine. The latent front-ends use
  * reference-architecture β-VAEs with random weights: inference costs the same as a trained one.
  */
 import { useBackend } from '../../agent/backend.ts';
@@ -43,7 +45,9 @@ export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => 
     const updates = measured + 2; // warm-up + measured + final (with evaluation, not counted)
     const vae = frontend === 'darla' || frontend === 'entangled' ? randomVae(seed + (frontend === 'darla' ? 1 : 2), frontend === 'darla' ? 4 : 1) : undefined;
     const rates: number[] = [];
+    const cpuRates: number[] = [];
     let last = performance.now();
+    let lastCpu = process.cpuUsage();
     let lastStep = 0;
     const cfg = { env: 'ShapeWorld-v0', frontend, seed, vae: vae?.info.path, evalInterval: 0, evalEpisodes: 1, checkpointInterval: 1000 };
     const batch = 16 * 64;
@@ -55,8 +59,13 @@ export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => 
           vae,
           onProgress: (p) => {
             const now = performance.now();
-            if (p.update >= 2 && p.update < updates) rates.push((p.globalStep - lastStep) / ((now - last) / 1000));
+            const cpu = process.cpuUsage(lastCpu);
+            if (p.update >= 2 && p.update < updates) {
+              rates.push((p.globalStep - lastStep) / ((now - last) / 1000));
+              cpuRates.push((p.globalStep - lastStep) / ((cpu.user + cpu.system) / 1e6));
+            }
             last = now;
+            lastCpu = process.cpuUsage();
             lastStep = p.globalStep;
           },
         },
@@ -65,8 +74,9 @@ export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => 
       vae?.model.dispose();
     }
     metrics[`ppo_env_steps_per_sec_${frontend}`] = Math.round(median(rates));
-    details[frontend] = { perUpdateStepsPerSec: rates.map(Math.round), batch };
-    log(`${frontend}: ${Math.round(median(rates))} env steps/s`);
+    metrics[`ppo_env_steps_per_cpu_sec_${frontend}`] = Math.round(median(cpuRates));
+    details[frontend] = { perUpdateStepsPerSec: rates.map(Math.round), perUpdateStepsPerCpuSec: cpuRates.map(Math.round), batch };
+    log(`${frontend}: ${Math.round(median(rates))} env steps/s, ${Math.round(median(cpuRates))} per CPU-second`);
   }
   return { backend, metrics, details };
 };

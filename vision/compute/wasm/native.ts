@@ -34,7 +34,8 @@ interface KernelExports {
   filter_grad(tid: number, params: number): void;
   grad_reduce(tid: number, params: number): void;
   sum_rows(src: number, dst: number, outer: number, reduced: number, inner: number, acc: number): void;
-  softplus(x: number, out: number, n: number): void;
+  softplus(x: number, out: number, n: number, constants: number): void;
+  softplus_constants(table: number): void;
   add_bias(a: number, b: number, out: number, n: number, C: number, pattern: number): void;
 }
 
@@ -141,6 +142,7 @@ export class NativeKernels {
   private scratchFloats = 0;
   private zeroBuf = 0;
   private zeroFloats = 0;
+  private softplusTable = 0;
 
   constructor(host: NativeHost) {
     this.host = host;
@@ -242,7 +244,11 @@ export class NativeKernels {
 
   /** out = softplus(x) elementwise (n floats), on this thread. */
   softplus(x: number, out: number, n: number): void {
-    this.exports.softplus(x, out, n);
+    if (this.softplusTable === 0) {
+      this.softplusTable = (this.malloc(32 * 16 + 16) + 15) & ~15;
+      this.exports.softplus_constants(this.softplusTable);
+    }
+    this.exports.softplus(x, out, n, this.softplusTable);
   }
 
   /**

@@ -227,6 +227,10 @@ EXPORT void gather_conv(int32_t tid, GatherConv* p) {
     if (tile >= p->ntiles) break;
     const int32_t r0 = tile * ROWS_PER_TILE;
     const int32_t r1 = r0 + ROWS_PER_TILE < rows ? r0 + ROWS_PER_TILE : rows;
+ /* (n, i, j) of row r0, then stepped row by row (no divisions per row). */
+    int32_t j = r0 % p->OW;
+    int32_t i = (r0 / p->OW) % p->OH;
+    int32_t n = r0 / (p->OW * p->OH);
     for (int32_t g = r0; g < r1; g += MR) {
       /* Output rows g … g+3: (n, i, j) and destination pixel. */
       float** dstRow = optr + MR;
@@ -238,10 +242,15 @@ EXPORT void gather_conv(int32_t tid, GatherConv* p) {
           if (p->packed) aptr[r] = p->zeros; /* (packed: `zeros` holds at least K zeros) */
           continue;
         }
-        const int32_t j = m % p->OW;
-        const int32_t ni = m / p->OW;
-        const int32_t i = ni % p->OH;
-        const int32_t n = ni / p->OH;
+        if (r > 0 || g > r0) {
+          if (++j == p->OW) {
+            j = 0;
+            if (++i == p->OH) {
+              i = 0;
+              n++;
+            }
+          }
+        }
         dstRow[r] = p->dst + ((n * p->DH + i * p->osy + p->py) * p->DW + j * p->osx + p->px) * p->DC;
         if (p->packed) {
           float* row = rowbuf + r * K;
@@ -520,61 +529,94 @@ EXPORT void sum_rows(const float* src, float* dst, int32_t outer, int32_t reduce
  * term is below 6·10⁻⁹ relative), 2ⁿ from the exponent bits. log y for y = 1 + eˣ: y = m·2ᵏ with
  * m in [√½, √2), log m = 2·atanh(s), s = (m − 1)/(m + 1), by the series to s⁹ (|s| ≤ 0.172); then
  * log1p's correction ((1 + eˣ) − y) / y for the rounding of 1 + eˣ.
+ *
+ * The constants come from memory (softplus_constants fills the table): V8 rebuilds a v128 constant
+ * from two 64-bit immediates at every use inside a loop, which made this 4× slower.
  */
-INLINE f4 exp4(f4 x) {
-  const f4 n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+enum {
+  SP_LOG2E, SP_LN2_HI, SP_LN2_LO, SP_E7, SP_E6, SP_E5, SP_E4, SP_E3, SP_E2, SP_ONE, SP_BIAS, SP_SQRTHALF,
+  SP_L9, SP_L7, SP_L5, SP_L3, SP_LO, SP_HI, SP_FLOOR, SP_COUNT
+};
+
+EXPORT void softplus_constants(f4* k) {
+  k[SP_LOG2E] = wasm_f32x4_splat(1.44269504088896341f);
   /* ln 2 split in two so that n·ln2_hi is exact. */
-  f4 r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
-  f4 p = wasm_f32x4_splat(1.0f / 5040.0f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  k[SP_LN2_HI] = wasm_f32x4_splat(0.693359375f);
+  k[SP_LN2_LO] = wasm_f32x4_splat(-2.12194440e-4f);
+  k[SP_E7] = wasm_f32x4_splat(1.0f / 5040.0f);
+  k[SP_E6] = wasm_f32x4_splat(1.0f / 720.0f);
+  k[SP_E5] = wasm_f32x4_splat(1.0f / 120.0f);
+  k[SP_E4] = wasm_f32x4_splat(1.0f / 24.0f);
+  k[SP_E3] = wasm_f32x4_splat(1.0f / 6.0f);
+  k[SP_E2] = wasm_f32x4_splat(0.5f);
+  k[SP_ONE] = wasm_f32x4_splat(1.0f);
+  k[SP_BIAS] = wasm_i32x4_splat(127);
+  k[SP_SQRTHALF] = wasm_i32x4_splat(0x3f3504f3); /* the bits of √½ */
+  k[SP_L9] = wasm_f32x4_splat(1.0f / 9.0f);
+  k[SP_L7] = wasm_f32x4_splat(1.0f / 7.0f);
+  k[SP_L5] = wasm_f32x4_splat(1.0f / 5.0f);
+  k[SP_L3] = wasm_f32x4_splat(1.0f / 3.0f);
+  k[SP_LO] = wasm_f32x4_splat(-13.9423847f);   /* log(2⁻²³) + 2 */
+  k[SP_HI] = wasm_f32x4_splat(13.9423847f);
+  k[SP_FLOOR] = wasm_f32x4_splat(-87.336544f); /* log(2⁻¹²⁶): below, eˣ is 0 (not a denormal) */
+}
+
+INLINE f4 fma4(f4 a, f4 b, f4 c) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), c); }
+
+INLINE f4 exp4(f4 x, const f4* k) {
+  const f4 n = wasm_f32x4_nearest(wasm_f32x4_mul(x, k[SP_LOG2E]));
+  f4 r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, k[SP_LN2_HI]));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, k[SP_LN2_LO]));
+  f4 p = fma4(k[SP_E7], r, k[SP_E6]);
+  p = fma4(p, r, k[SP_E5]);
+  p = fma4(p, r, k[SP_E4]);
+  p = fma4(p, r, k[SP_E3]);
+  p = fma4(p, r, k[SP_E2]);
+  p = fma4(p, r, k[SP_ONE]);
+  p = fma4(p, r, k[SP_ONE]);
   /* 2ⁿ, n in [−126, 127] (the caller keeps x in range). */
-  const v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  const v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), k[SP_BIAS]), 23);
   return wasm_f32x4_mul(p, bits);
 }
 
 /* log y for finite y ≥ 1. */
-INLINE f4 log4(f4 y) {
+INLINE f4 log4(f4 y, const f4* k) {
   /* k = the exponent of y / √½ rounded down, so that m = y / 2ᵏ lies in [√½, √2) (integer
-   * arithmetic on the bits: 0x3f3504f3 is √½). */
-  const v128_t k = wasm_i32x4_shr(wasm_i32x4_sub(y, wasm_i32x4_splat(0x3f3504f3)), 23);
-  const f4 m = wasm_i32x4_sub(y, wasm_i32x4_shl(k, 23));
-  const f4 s = wasm_f32x4_div(wasm_f32x4_sub(m, wasm_f32x4_splat(1.0f)), wasm_f32x4_add(m, wasm_f32x4_splat(1.0f)));
+   * arithmetic on the bits). */
+  const v128_t e = wasm_i32x4_shr(wasm_i32x4_sub(y, k[SP_SQRTHALF]), 23);
+  const f4 m = wasm_i32x4_sub(y, wasm_i32x4_shl(e, 23));
+  const f4 s = wasm_f32x4_div(wasm_f32x4_sub(m, k[SP_ONE]), wasm_f32x4_add(m, k[SP_ONE]));
   const f4 s2 = wasm_f32x4_mul(s, s);
-  f4 q = wasm_f32x4_splat(1.0f / 9.0f);
-  q = wasm_f32x4_add(wasm_f32x4_mul(q, s2), wasm_f32x4_splat(1.0f / 7.0f));
-  q = wasm_f32x4_add(wasm_f32x4_mul(q, s2), wasm_f32x4_splat(1.0f / 5.0f));
-  q = wasm_f32x4_add(wasm_f32x4_mul(q, s2), wasm_f32x4_splat(1.0f / 3.0f));
-  q = wasm_f32x4_add(wasm_f32x4_mul(q, s2), wasm_f32x4_splat(1.0f));
+  f4 q = fma4(k[SP_L9], s2, k[SP_L7]);
+  q = fma4(q, s2, k[SP_L5]);
+  q = fma4(q, s2, k[SP_L3]);
+  q = fma4(q, s2, k[SP_ONE]);
   const f4 logm = wasm_f32x4_mul(wasm_f32x4_add(s, s), q);
-  const f4 kf = wasm_f32x4_convert_i32x4(k);
-  return wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(kf, wasm_f32x4_splat(0.693359375f)), logm),
-                        wasm_f32x4_mul(kf, wasm_f32x4_splat(-2.12194440e-4f)));
+  const f4 ef = wasm_f32x4_convert_i32x4(e);
+  return wasm_f32x4_add(fma4(ef, k[SP_LN2_HI], logm), wasm_f32x4_mul(ef, k[SP_LN2_LO]));
 }
 
-INLINE f4 softplus4(f4 v) {
-  const f4 lo = wasm_f32x4_splat(-13.9423847f); /* log(2⁻²³) + 2 */
-  const f4 hi = wasm_f32x4_splat(13.9423847f);
-  const f4 floor = wasm_f32x4_splat(-87.336544f); /* log(2⁻¹²⁶): below, eˣ is 0 (not a denormal) */
-  const f4 one = wasm_f32x4_splat(1.0f);
-  const f4 e = exp4(wasm_f32x4_max(wasm_f32x4_min(v, hi), floor));
-  const f4 y = wasm_f32x4_add(one, e);
-  const f4 mid = wasm_f32x4_add(log4(y), wasm_f32x4_div(wasm_f32x4_sub(e, wasm_f32x4_sub(y, one)), y));
-  f4 res = wasm_v128_bitselect(v, mid, wasm_f32x4_gt(v, hi));
-  res = wasm_v128_bitselect(wasm_v128_and(e, wasm_f32x4_ge(v, floor)), res, wasm_f32x4_lt(v, lo));
+INLINE f4 softplus4(f4 v, const f4* k) {
+  const f4 e = exp4(wasm_f32x4_max(wasm_f32x4_min(v, k[SP_HI]), k[SP_FLOOR]), k);
+  const f4 y = wasm_f32x4_add(k[SP_ONE], e);
+  const f4 mid = wasm_f32x4_add(log4(y, k), wasm_f32x4_div(wasm_f32x4_sub(e, wasm_f32x4_sub(y, k[SP_ONE])), y));
+  f4 res = wasm_v128_bitselect(v, mid, wasm_f32x4_gt(v, k[SP_HI]));
+  res = wasm_v128_bitselect(wasm_v128_and(e, wasm_f32x4_ge(v, k[SP_FLOOR])), res, wasm_f32x4_lt(v, k[SP_LO]));
   return wasm_v128_bitselect(v, res, wasm_f32x4_ne(v, v)); /* NaN stays NaN */
 }
 
-EXPORT void softplus(const float* x, float* out, int32_t n) {
+/* `k`: the table softplus_constants filled (SP_COUNT vectors). */
+EXPORT void softplus(const float* x, float* out, int32_t n, const f4* k) {
   int32_t i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, softplus4(wasm_v128_load(x + i)));
-  for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(softplus4(wasm_f32x4_splat(x[i])), 0);
+  /* Two independent vectors per step: each is a long dependency chain, and V8 keeps program order. */
+  for (; i + 8 <= n; i += 8) {
+    const f4 a = softplus4(wasm_v128_load(x + i), k);
+    const f4 b = softplus4(wasm_v128_load(x + i + 4), k);
+    wasm_v128_store(out + i, a);
+    wasm_v128_store(out + i + 4, b);
+  }
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, softplus4(wasm_v128_load(x + i), k));
+  for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(softplus4(wasm_f32x4_splat(x[i]), k), 0);
 }
 
 /* ---------------------------------------------------------------------------------------------
