@@ -24,7 +24,10 @@ export interface BackendInfo {
   adapter?: string;
   /** wasm: whether the SIMD build runs. */
   simd?: boolean;
-  /** wasm: XNNPACK pool threads (the main thread included). */
+  /**
+   * wasm: threads computing, the main thread included (the darla kernels' pool; with
+   * DARLA_WASM_KERNELS=xnnpack, XNNPACK's).
+   */
   threads?: number;
   /** wasm: whose convolution kernels run ($DARLA_WASM_KERNELS; see vision/compute/wasm/darla-conv.ts). */
   kernels?: 'darla' | 'xnnpack';
@@ -205,7 +208,9 @@ async function useWasm(threadsOpt: number | undefined, why: 'requested' | 'auto'
   let restore: (() => void) | undefined;
   if (wanted > 1) {
     try {
-      restore = registerThreadedWasmBackend(wanted);
+      // With the darla kernels XNNPACK keeps one thread and the project's pool gets them all (see
+      // setNativeThreads in wasm/native.ts).
+      restore = registerThreadedWasmBackend(wanted, { xnnpackThreads: kernels === 'darla' ? 1 : wanted });
     } catch (err) {
       threadNote = `; threads unavailable (${err instanceof Error ? err.message : String(err)})`;
     }
@@ -219,9 +224,10 @@ async function useWasm(threadsOpt: number | undefined, why: 'requested' | 'auto'
   }
   if (!ok) throw new Error('the tfjs wasm backend failed to initialise (see the messages above)');
   const { registerWasmTrainingKernels } = await import('./wasm/kernels.ts');
-  registerWasmTrainingKernels({ conv: kernels });
+  const { nativeKernels } = await import('./wasm/native.ts');
+  registerWasmTrainingKernels({ conv: kernels, threads: restore !== undefined && threadNote === '' ? wanted : 1 });
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
-  const threads = wasm.getThreadsCount();
+  const threads = kernels === 'darla' ? nativeKernels(tf.backend() as never).threads : wasm.getThreadsCount();
   const base = why === 'requested' ? 'requested' : 'CPU (XNNPACK)';
   const busyNote = threadsOpt === undefined && (fromEnv === undefined || fromEnv === '') && auto.note !== '' ? `; ${auto.note}` : '';
   wasmInfo = { name: 'wasm', reason: `${base}${busyNote}${threadNote}`, simd, threads, kernels };

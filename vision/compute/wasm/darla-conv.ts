@@ -11,7 +11,6 @@
  * They take the weights at run time and read and write tfjs's tensors in place.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { alloc, free, type WasmBackend } from './heap.ts';
 import { transposeWasm } from './transpose.ts';
 import { nativeKernels, type NativeKernels } from './native.ts';
@@ -39,7 +38,7 @@ function ptr(backend: WasmBackend, info: tf.TensorInfo): number {
 }
 
 function kernels(backend: WasmBackend): NativeKernels {
-  return nativeKernels(backend, getThreadsCount());
+  return nativeKernels(backend);
 }
 
 /** One implicit-GEMM job (kernels.c GatherConv), minus the pointers the caller owns. */
@@ -95,13 +94,15 @@ function runGather(k: NativeKernels, g: Gather): void {
   const dot = g.nr === 0 ? 1 : 0;
   const zeros = k.zeros(Math.max(g.c, K));
   const [scratch, stride] = k.scratchFor(4 * g.kh * g.kw + 8 + 32 + (packed ? 4 * K : 0));
-  k.run('gather_conv', Math.ceil(rows / ROWS_PER_TILE), [
+  // prettier-ignore
+  const fields = [
     g.src, g.n, g.sh, g.sw, g.c,
     g.dst, g.dh, g.dw, g.dc,
     g.oh, g.ow, g.sy, g.sx, g.ty, g.tx, g.oy, g.ox,
     g.kh, g.kw, g.osy, g.osx, g.py, g.px,
     g.b, g.nr, zeros, scratch, stride, packed, dot,
-  ]);
+  ];
+  k.run('gather_conv', Math.ceil(rows / ROWS_PER_TILE), fields, rows * K * g.dc);
 }
 
 /** A 2-D convolution's sizes (NHWC; filter [kh, kw, ci, co]); pads are top / left. */
@@ -236,15 +237,17 @@ export function convBackpropFilter(k: NativeKernels, g: ConvGeometry, x: number,
   const blockRows = Math.max(1, Math.floor(4096 / Math.max(1, g.ow * g.co)));
   const partial = used > 1 ? k.alloc((used - 1) * size) : 0;
   const [scratch, stride] = k.scratchFor(2 * blockRows);
-  k.run('filter_grad', used, [
+  // prettier-ignore
+  const fields = [
     x, g.n, g.h, g.w, g.ci,
     dy, g.oh, g.ow, g.co,
     g.sh, g.sw, g.dh, g.dw, g.pt, g.pl,
     g.kh, g.kw, dw, partial, chunkRows, blockRows, scratch, stride,
-  ]);
+  ];
+  k.run('filter_grad', used, fields, rows * g.ow * size);
   if (used > 1) {
     const slice = 4096;
-    k.run('grad_reduce', Math.ceil(size / slice), [dw, partial, used - 1, size, slice]);
+    k.run('grad_reduce', Math.ceil(size / slice), [dw, partial, used - 1, size, slice], size * (used - 1));
     k.free(partial);
   }
 }

@@ -8,7 +8,6 @@
  * Every other case runs the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { alloc, runStock, type WasmBackend } from './heap.ts';
 import { wasmConvKernels } from './darla-conv.ts';
 import { nativeKernels } from './native.ts';
@@ -40,7 +39,7 @@ export function addWasm(args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; 
     if (big !== undefined && c > 0 && n > c && bias !== undefined) {
       const out = alloc(backend, [...tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape)]);
       const offset = (info: tf.TensorInfo) => backend.dataIdMap.get(info.dataId).memoryOffset as number;
-      nativeKernels(backend, getThreadsCount()).addBias(offset(big), offset(bias), offset(out), n, c);
+      nativeKernels(backend).addBias(offset(big), offset(bias), offset(out), n, c);
       return out;
     }
   }

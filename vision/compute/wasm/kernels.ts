@@ -7,8 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rememberStockKernel, type WasmBackend } from './heap.ts';
 import { setWasmConvKernels, type WasmConvKernels } from './darla-conv.ts';
-import { nativeKernels } from './native.ts';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { nativeKernels, setNativeThreads } from './native.ts';
 import { conv2DWasm } from './conv2d.ts';
 import { conv2DBackpropFilterWasm } from './conv2d-backprop-filter.ts';
 import { conv2DBackpropInputWasm } from './conv2d-backprop-input.ts';
@@ -39,16 +38,17 @@ let registered = false;
  * Replaces (or adds) our training kernels on the 'wasm' backend. Idempotent. Call it after the wasm
  * backend is initialised; the stock kernels it replaces are remembered first so ours can fall back.
  * `conv` chooses the convolution kernels (default 'darla', whose wasm module attaches to the
- * backend's memory here, so a failure shows now rather than mid-training). Returns the kernel names
- * now served by this module.
+ * backend's memory here, so a failure shows now rather than mid-training); `threads` sizes their
+ * pool (default: tfjs's thread count). Returns the kernel names now served by this module.
  */
-export function registerWasmTrainingKernels(opts: { conv?: WasmConvKernels } = {}): string[] {
+export function registerWasmTrainingKernels(opts: { conv?: WasmConvKernels; threads?: number } = {}): string[] {
   const names = KERNELS.map(([name]) => name);
   const conv = opts.conv ?? 'darla';
   setWasmConvKernels(conv);
+  if (opts.threads !== undefined) setNativeThreads(opts.threads);
   if (conv === 'darla') {
     const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
-    if (backend !== null) nativeKernels(backend, getThreadsCount());
+    if (backend !== null) nativeKernels(backend);
   }
   if (registered) return names;
   for (const [name, kernelFunc] of KERNELS) {

@@ -17,6 +17,7 @@
  */
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { WasmBackend } from './heap.ts';
 
 interface TfjsModule {
@@ -45,6 +46,8 @@ export type JobName = (typeof JOBS)[number];
 
 /** Bytes of stack each instance gets (the kernels keep a few small arrays there at most). */
 const STACK_BYTES = 64 * 1024;
+/** Jobs smaller than this (multiply-adds) run on the main thread alone: ~0.1 ms of work. */
+const HELPER_MIN_WORK = 2_000_000;
 /** Parameter block: 64 int32 slots. */
 const PARAM_SLOTS = 64;
 
@@ -253,16 +256,18 @@ export class NativeKernels {
 
   /**
    * Runs a job on every thread. `fields` fill the parameter block from its third slot (the first
-   * two are the tile counter and the tile count); pointers are plain numbers.
+   * two are the tile counter and the tile count); pointers are plain numbers. `work` (multiply-adds
+   * or so): below HELPER_MIN_WORK the main thread runs it alone, since waking a helper costs more
+   * than it saves.
    */
-  run(job: JobName, tiles: number, fields: number[]): void {
+  run(job: JobName, tiles: number, fields: number[], work = Number.POSITIVE_INFINITY): void {
     const p = this.i32(this.params, PARAM_SLOTS);
     if (fields.length + 2 > PARAM_SLOTS) throw new Error('darla wasm kernels: too many job parameters');
     p[0] = 0;
     p[1] = tiles;
     for (let i = 0; i < fields.length; i++) p[2 + i] = fields[i];
     const fn = this.exports[job];
-    if (this.workers.length === 0 || tiles < 2) {
+    if (this.workers.length === 0 || tiles < 2 || work < HELPER_MIN_WORK) {
       fn(0, this.params);
       return;
     }
@@ -293,11 +298,24 @@ export class NativeKernels {
 }
 
 const attached = new WeakMap<object, NativeKernels>();
+let poolThreads: number | undefined;
 
-/** The kernels for this backend instance (created on first use, with tfjs's thread count). */
-export function nativeKernels(backend: WasmBackend, threads: number): NativeKernels {
+/**
+ * The thread count for the kernels' pool (main thread included), fixed when the kernels first
+ * attach to a backend; by default tfjs's XNNPACK thread count. selectBackend sets it: with the
+ * darla kernels XNNPACK keeps one thread (its pool spin-waits ~1M iterations after every operator,
+ * which burned 60–180 ms of CPU per training step and took the second core from this pool) and this
+ * pool gets them all.
+ */
+export function setNativeThreads(threads: number): void {
+  poolThreads = threads;
+}
+
+/** The kernels for this backend instance (created on first use). */
+export function nativeKernels(backend: WasmBackend): NativeKernels {
   let k = attached.get(backend);
   if (k === undefined) {
+    const threads = poolThreads ?? getThreadsCount();
     const mod = backend.wasm as unknown as TfjsModule;
     // The threaded build keeps its (shared) memory on the module; the single-threaded one exports it.
     const memory = mod.wasmMemory ?? mod.asm?.memory;

@@ -5,7 +5,6 @@
  * backend's cut-offs (within 3·10⁻⁷ relative of it). DARLA_WASM_KERNELS=xnnpack keeps the stock one.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { alloc, runStock, type WasmBackend } from './heap.ts';
 import { wasmConvKernels } from './darla-conv.ts';
 import { nativeKernels } from './native.ts';
@@ -17,6 +16,6 @@ export function softplusWasm(args: { inputs: { x: tf.TensorInfo }; backend: Wasm
   const out = alloc(backend, [...x.shape]);
   const offset = (info: tf.TensorInfo) => backend.dataIdMap.get(info.dataId).memoryOffset as number;
   const n = x.shape.reduce((a, b) => a * b, 1);
-  if (n > 0) nativeKernels(backend, getThreadsCount()).softplus(offset(x), offset(out), n);
+  if (n > 0) nativeKernels(backend).softplus(offset(x), offset(out), n);
   return out;
 }

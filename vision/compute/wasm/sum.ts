@@ -7,7 +7,6 @@
  * DARLA_WASM_KERNELS=xnnpack. Other patterns (and non-float32 data) keep the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { alloc, f32, runStock, type WasmBackend } from './heap.ts';
 import { wasmConvKernels } from './darla-conv.ts';
 import { nativeKernels } from './native.ts';
@@ -39,7 +38,7 @@ export function sumWasm(args: { inputs: { x: tf.TensorInfo }; backend: WasmBacke
   const out = alloc(backend, outShape);
   if (wasmConvKernels() === 'darla') {
     const offset = (info: tf.TensorInfo) => backend.dataIdMap.get(info.dataId).memoryOffset as number;
-    nativeKernels(backend, getThreadsCount()).sumRows(offset(x), offset(out), outer, reduced, inner);
+    nativeKernels(backend).sumRows(offset(x), offset(out), outer, reduced, inner);
     return out;
   }
   const src = f32(backend, x);

@@ -112,15 +112,21 @@ function unrefWorkers(mod: EmscriptenModule): void {
 }
 
 /**
- * Replaces the 'wasm' backend registration with one that runs tfjs's threaded XNNPACK build with
- * `threads` threads. Call before the wasm backend is first initialised (tf.setBackend('wasm')).
+ * Replaces the 'wasm' backend registration with one that runs tfjs's threaded XNNPACK build (whose
+ * memory is shared, so other threads can work on it) with `threads` threads, of which XNNPACK's own
+ * pool uses `xnnpackThreads` (default all). Call before the wasm backend is first initialised
+ * (tf.setBackend('wasm')).
  * Returns a function that puts the previous (single-threaded) registration back, for when the
  * threaded build fails to start.
  */
-export function registerThreadedWasmBackend(threads: number): () => void {
+export function registerThreadedWasmBackend(threads: number, opts: { xnnpackThreads?: number } = {}): () => void {
   assertPinnedWasmVersion();
   if (!Number.isInteger(threads) || threads < 2 || threads > MAX_WASM_THREADS) {
     throw new Error(`threaded wasm needs 2..${MAX_WASM_THREADS} threads, got ${threads}`);
+  }
+  const xnnpackThreads = opts.xnnpackThreads ?? threads;
+  if (!Number.isInteger(xnnpackThreads) || xnnpackThreads < 1 || xnnpackThreads > threads) {
+    throw new Error(`XNNPACK threads must be 1..${threads}, got ${xnnpackThreads}`);
   }
   // (tf.findBackend would start initialising the stock backend, so look at the registry itself.)
   if ((tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm !== undefined) {
@@ -140,7 +146,7 @@ export function registerThreadedWasmBackend(threads: number): () => void {
         disposeData: mod.cwrap('dispose_data', null, ['number']),
         dispose: mod.cwrap('dispose', null, []),
       };
-      wasmPkg.setThreadsCount(threads);
+      wasmPkg.setThreadsCount(xnnpackThreads);
       // BackendWasm's constructor creates the pthread pool (and so starts the worker threads).
       const backend = new wasmPkg.BackendWasm(mod as unknown as ConstructorParameters<typeof wasmPkg.BackendWasm>[0]);
       unrefWorkers(mod);

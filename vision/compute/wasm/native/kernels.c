@@ -208,7 +208,11 @@ INLINE const float* tap_source(const GatherConv* p, int32_t n, int32_t i, int32_
   return p->src + ((n * p->SH + y) * p->SW + x) * p->C;
 }
 
-EXPORT void gather_conv(int32_t tid, GatherConv* p) {
+EXPORT void gather_conv(int32_t tid, GatherConv* shared) {
+  /* A local copy: the scratch stores below could alias the block as far as the compiler knows,
+   * which would reload every field after every store. */
+  const GatherConv local = *shared;
+  const GatherConv* p = &local;
   const int32_t ntaps = p->KH * p->KW;
   const int32_t K = ntaps * p->C;
   const int32_t NR = p->NR;
@@ -223,11 +227,11 @@ EXPORT void gather_conv(int32_t tid, GatherConv* p) {
   float* spill = scratch + 4 * ntaps + 8;
   float* rowbuf = spill + 4 * 8;
   for (;;) {
-    const int32_t tile = claim(&p->next);
+    const int32_t tile = claim(&shared->next);
     if (tile >= p->ntiles) break;
     const int32_t r0 = tile * ROWS_PER_TILE;
     const int32_t r1 = r0 + ROWS_PER_TILE < rows ? r0 + ROWS_PER_TILE : rows;
- /* (n, i, j) of row r0, then stepped row by row (no divisions per row). */
+    /* (n, i, j) of row r0, then stepped row by row (no divisions per row). */
     int32_t j = r0 % p->OW;
     int32_t i = (r0 / p->OW) % p->OH;
     int32_t n = r0 / (p->OW * p->OH);
@@ -411,7 +415,9 @@ INLINE void grad_kernel(int32_t mrk, int32_t nv, const GradRow* rows, int32_t nr
   }
 }
 
-EXPORT void filter_grad(int32_t tid, FilterGrad* p) {
+EXPORT void filter_grad(int32_t tid, FilterGrad* shared) {
+  const FilterGrad local = *shared; /* (see gather_conv) */
+  const FilterGrad* p = &local;
   const int32_t Ci = p->Ci, Co = p->Co;
   const int32_t coVec = Co & ~3; /* columns done with vectors; the rest (Co % 4) in scalar code */
   const int32_t tapSize = Ci * Co;
@@ -420,7 +426,7 @@ EXPORT void filter_grad(int32_t tid, FilterGrad* p) {
   const int32_t xstep = p->sw * Ci;
   GradRow* rows = (GradRow*)(p->scratch + tid * p->scratchStride);
   for (;;) {
-    const int32_t chunk = claim(&p->next);
+    const int32_t chunk = claim(&shared->next);
     if (chunk >= p->ntiles) break;
     float* acc = chunk == 0 ? p->dW : p->partial + (chunk - 1) * size;
     for (int32_t i = 0; i < size; i++) acc[i] = 0.0f;
@@ -483,10 +489,12 @@ typedef struct {
   int32_t slice;
 } GradReduce;
 
-EXPORT void grad_reduce(int32_t tid, GradReduce* p) {
+EXPORT void grad_reduce(int32_t tid, GradReduce* shared) {
   (void)tid;
+  const GradReduce local = *shared; /* (see gather_conv) */
+  const GradReduce* p = &local;
   for (;;) {
-    const int32_t tile = claim(&p->next);
+    const int32_t tile = claim(&shared->next);
     if (tile >= p->ntiles) break;
     const int32_t i0 = tile * p->slice;
     const int32_t i1 = i0 + p->slice < p->size ? i0 + p->slice : p->size;
