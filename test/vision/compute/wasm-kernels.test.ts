@@ -241,6 +241,28 @@ for (const kernels of ['darla', 'xnnpack'] as WasmConvKernels[]) {
         }
       }
     });
+
+    it('Multiply, Relu and Step match cpu exactly (NaN, ±0 and ±Infinity included; broadcasts fall back)', async () => {
+      const rng = new Rng(17);
+      const a = randomData(rng, [3, 40_001]);
+      const b = randomData(rng, [3, 40_001]);
+      a.data.set([Number.NaN, 0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-40, -1e-40]);
+      const cases: Array<[string, () => tf.Tensor]> = [
+        ['mul', () => tf.mul(tf.tensor(a.data, a.shape), tf.tensor(b.data, b.shape))],
+        ['mul broadcast', () => tf.mul(tf.tensor(a.data, a.shape), tf.tensor(b.data.subarray(0, 40_001), [40_001]))],
+        ['relu', () => tf.relu(tf.tensor(a.data, a.shape))],
+        ['step', () => tf.step(tf.tensor(a.data, a.shape))],
+        ['step alpha', () => tf.step(tf.tensor(a.data, a.shape), 0.25)],
+      ];
+      for (const [name, run] of cases) {
+        const [ref] = await runOn('cpu', run);
+        const [got] = await runOn('wasm', run);
+        expect(got.length, name).toBe(ref.length);
+        for (let i = 0; i < ref.length; i++) {
+          if (!Object.is(got[i], ref[i]) && !(got[i] === 0 && ref[i] === 0)) expect(got[i], `${name} [${i}]`).toBe(ref[i]);
+        }
+      }
+    });
   });
 }
 

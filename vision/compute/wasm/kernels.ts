@@ -14,8 +14,7 @@ import { conv2DBackpropInputWasm } from './conv2d-backprop-input.ts';
 import { batchMatMulWasm } from './batch-matmul.ts';
 import { identityWasm } from './identity.ts';
 import { sumWasm } from './sum.ts';
-import { softplusWasm } from './softplus.ts';
-import { addWasm, castWasm } from './elementwise.ts';
+import { addWasm, castWasm, multiplyWasm, reluWasm, softplusWasm, stepWasm } from './elementwise.ts';
 import { transposeKernel } from './transpose.ts';
 
 /** The kernels we supply, and the implementation of each. */
@@ -29,6 +28,9 @@ const KERNELS: ReadonlyArray<[string, (args: never) => tf.TensorInfo]> = [
   [tf.Softplus, softplusWasm],
   [tf.Cast, castWasm],
   [tf.Add, addWasm],
+  [tf.Multiply, multiplyWasm],
+  [tf.Relu, reluWasm],
+  [tf.Step, stepWasm],
   [tf.Transpose, transposeKernel],
 ];
 

@@ -34,14 +34,22 @@ interface KernelExports {
   gather_conv(tid: number, params: number): void;
   filter_grad(tid: number, params: number): void;
   grad_reduce(tid: number, params: number): void;
-  sum_rows(src: number, dst: number, outer: number, reduced: number, inner: number, acc: number): void;
-  softplus(x: number, out: number, n: number, constants: number): void;
+  sum_rows(tid: number, params: number): void;
+  sum_rows_finish(partial: number, dst: number, outer: number, chunks: number, inner: number): void;
+  elementwise(tid: number, params: number): void;
   softplus_constants(table: number): void;
-  add_bias(a: number, b: number, out: number, n: number, C: number, pattern: number): void;
+  bias_pattern(b: number, C: number, pattern: number): void;
 }
 
+/** Elementwise operations of the `elementwise` job (kernels.c EW_*). */
+export const EW = { softplus: 0, addBias: 1, mul: 2, relu: 3, step: 4 } as const;
+/** Floats per elementwise tile. */
+const EW_CHUNK = 16384;
+/** Fixed slices of the reduced rows in sum_rows (so its sums do not depend on the thread count). */
+const SUM_CHUNKS = 8;
+
 /** Exported job functions by index (the workers call them by this index). */
-const JOBS = ['gather_conv', 'filter_grad', 'grad_reduce'] as const;
+const JOBS = ['gather_conv', 'filter_grad', 'grad_reduce', 'sum_rows', 'elementwise'] as const;
 export type JobName = (typeof JOBS)[number];
 
 /** Bytes of stack each instance gets (the kernels keep a few small arrays there at most). */
@@ -233,25 +241,43 @@ export class NativeKernels {
     this.free(tapPtr);
   }
 
-  /** dst[o, i] = Σ_r src[o, r, i] (float64 sums), on this thread. */
+  /** dst[o, i] = Σ_r src[o, r, i] (float64 sums, in fixed slices of r). */
   sumRows(src: number, dst: number, outer: number, reduced: number, inner: number): void {
-    const [acc] = this.scratchFor(2 * inner);
-    this.exports.sum_rows(src, dst, outer, reduced, inner, acc);
+    const chunks = Math.max(1, Math.min(SUM_CHUNKS, reduced));
+    const partial = (this.malloc(outer * chunks * inner * 8 + 8) + 7) & ~7;
+    this.run('sum_rows', outer * chunks, [src, outer, reduced, inner, chunks, partial], outer * reduced * inner);
+    this.exports.sum_rows_finish(partial, dst, outer, chunks, inner);
+    this.free(partial);
   }
 
-  /** out[i] = a[i] + b[i mod c] (n floats), on this thread. */
-  addBias(a: number, b: number, out: number, n: number, c: number): void {
-    const [pattern] = this.scratchFor(4 * c);
-    this.exports.add_bias(a, b, out, n, c, pattern);
-  }
-
-  /** out = softplus(x) elementwise (n floats), on this thread. */
-  softplus(x: number, out: number, n: number): void {
-    if (this.softplusTable === 0) {
-      this.softplusTable = (this.malloc(32 * 16 + 16) + 15) & ~15;
-      this.exports.softplus_constants(this.softplusTable);
+  /**
+   * out = op(a[, b]) over n floats (see EW). addBias: b holds c floats added to every row of c;
+   * step: `alpha` below zero.
+   */
+  elementwise(op: (typeof EW)[keyof typeof EW], n: number, a: number, b: number, out: number, opts: { c?: number; alpha?: number } = {}): void {
+    let table = 0;
+    let period = 0;
+    let chunk = EW_CHUNK;
+    let temp = 0;
+    if (op === EW.softplus) {
+      if (this.softplusTable === 0) {
+        this.softplusTable = (this.malloc(32 * 16 + 16) + 15) & ~15;
+        this.exports.softplus_constants(this.softplusTable);
+      }
+      table = this.softplusTable;
+    } else if (op === EW.addBias) {
+      const c = opts.c ?? 1;
+      period = c;
+      while (period % 4 !== 0) period += c;
+      temp = this.malloc(period * 4 + 16);
+      table = (temp + 15) & ~15;
+      this.exports.bias_pattern(b, c, table);
+      chunk = period * Math.ceil(EW_CHUNK / period);
     }
-    this.exports.softplus(x, out, n, this.softplusTable);
+    const alphaBits = new Int32Array(new Float32Array([opts.alpha ?? 0]).buffer)[0];
+    const work = n * (op === EW.softplus ? 40 : 4);
+    this.run('elementwise', Math.ceil(n / chunk), [op, n, chunk, a, b, out, table, period, alphaBits], work);
+    if (temp !== 0) this.free(temp);
   }
 
   /**

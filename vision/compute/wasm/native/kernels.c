@@ -17,6 +17,7 @@
  *                weight gradient, summed in registers over blocks of output positions, in a fixed
  *                number of chunks whose partial sums grad_reduce adds in a fixed order.
  *   pack_b       a filter rearranged into column panels of NR floats (the GEMM's B operand).
+ *   sum_rows     bias gradients; elementwise: softplus, bias add, multiply, ReLU and its step.
  * Float32 throughout; products are summed in a fixed order (taps, then channels).
  */
 #include <stdint.h>
@@ -508,15 +509,37 @@ EXPORT void grad_reduce(int32_t tid, GradReduce* shared) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * sum_rows: dst[o, i] = Σ_r src[o, r, i], accumulated in float64 (the bias gradients: a conv's dy
- * summed over batch and positions). `acc` is scratch for `inner` doubles.
+ * sum_rows: dst[o, i] = Σ_r src[o, r, i] (the bias gradients: a conv's dy summed over batch and
+ * positions), accumulated in float64. The reduced rows are split into `chunks` fixed slices (a tile
+ * is one (o, slice)); each tile sums its slice into partial[o][slice][:], and sum_rows_finish adds
+ * the slices in order. So the sums do not depend on the thread count.
  */
-EXPORT void sum_rows(const float* src, float* dst, int32_t outer, int32_t reduced, int32_t inner, double* acc) {
+typedef struct {
+  int32_t next;
+  int32_t ntiles; /* outer · chunks */
+  const float* src;
+  int32_t outer, reduced, inner, chunks;
+  double* partial; /* [outer][chunks][inner] */
+} SumRows;
+
+EXPORT void sum_rows(int32_t tid, SumRows* shared) {
+  (void)tid;
+  const SumRows local = *shared; /* (see gather_conv) */
+  const SumRows* p = &local;
+  const int32_t inner = p->inner;
   const int32_t vec = inner & ~3;
-  for (int32_t o = 0; o < outer; o++) {
+  const int32_t per = (p->reduced + p->chunks - 1) / p->chunks;
+  for (;;) {
+    const int32_t tile = claim(&shared->next);
+    if (tile >= p->ntiles) break;
+    const int32_t o = tile / p->chunks;
+    const int32_t c = tile % p->chunks;
+    const int32_t r0 = c * per;
+    const int32_t r1 = r0 + per < p->reduced ? r0 + per : p->reduced;
+    double* acc = p->partial + (o * p->chunks + c) * inner;
     for (int32_t i = 0; i < inner; i++) acc[i] = 0.0;
-    const float* row = src + o * reduced * inner;
-    for (int32_t r = 0; r < reduced; r++, row += inner) {
+    const float* row = p->src + (o * p->reduced + r0) * inner;
+    for (int32_t r = r0; r < r1; r++, row += inner) {
       int32_t i = 0;
       for (; i < vec; i += 4) {
         const f4 v = wasm_v128_load(row + i);
@@ -527,7 +550,16 @@ EXPORT void sum_rows(const float* src, float* dst, int32_t outer, int32_t reduce
       }
       for (; i < inner; i++) acc[i] += (double)row[i];
     }
-    for (int32_t i = 0; i < inner; i++) dst[o * inner + i] = (float)acc[i];
+  }
+}
+
+EXPORT void sum_rows_finish(const double* partial, float* dst, int32_t outer, int32_t chunks, int32_t inner) {
+  for (int32_t o = 0; o < outer; o++) {
+    for (int32_t i = 0; i < inner; i++) {
+      double s = 0.0;
+      for (int32_t c = 0; c < chunks; c++) s += partial[(o * chunks + c) * inner + i];
+      dst[o * inner + i] = (float)s;
+    }
   }
 }
 
@@ -613,31 +645,91 @@ INLINE f4 softplus4(f4 v, const f4* k) {
   return wasm_v128_bitselect(v, res, wasm_f32x4_ne(v, v)); /* NaN stays NaN */
 }
 
-/* `k`: the table softplus_constants filled (SP_COUNT vectors). */
-EXPORT void softplus(const float* x, float* out, int32_t n, const f4* k) {
-  int32_t i = 0;
-  /* Two independent vectors per step: each is a long dependency chain, and V8 keeps program order. */
-  for (; i + 8 <= n; i += 8) {
-    const f4 a = softplus4(wasm_v128_load(x + i), k);
-    const f4 b = softplus4(wasm_v128_load(x + i + 4), k);
-    wasm_v128_store(out + i, a);
-    wasm_v128_store(out + i + 4, b);
-  }
-  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, softplus4(wasm_v128_load(x + i), k));
-  for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(softplus4(wasm_f32x4_splat(x[i]), k), 0);
-}
-
 /* ---------------------------------------------------------------------------------------------
- * add_bias: out[i] = a[i] + b[i mod C] for n = rows·C floats (a bias added to every position).
- * `pattern` is scratch for lcm(C, 4) floats: b repeated, so that every step adds whole vectors.
+ * elementwise: one job type for the big elementwise kernels, over tiles of `chunk` floats.
+ *   EW_SOFTPLUS  out = softplus(a)                  (table: softplus_constants)
+ *   EW_ADD_BIAS  out[i] = a[i] + b[i mod C]         (table: b repeated to lcm(C, 4) floats; chunk
+ *                                                    a multiple of that)
+ *   EW_MUL       out = a · b
+ *   EW_RELU      out = max(a, 0)                     (NaN stays NaN, as the cpu backend's Math.max)
+ *   EW_STEP      out = a > 0 ? 1 : alpha             (NaN stays NaN)
  */
-EXPORT void add_bias(const float* a, const float* b, float* out, int32_t n, int32_t C, float* pattern) {
+enum { EW_SOFTPLUS, EW_ADD_BIAS, EW_MUL, EW_RELU, EW_STEP };
+
+typedef struct {
+  int32_t next;
+  int32_t ntiles;
+  int32_t op;
+  int32_t n;
+  int32_t chunk;
+  const float* a;
+  const float* b;
+  float* out;
+  const f4* table;
+  int32_t period; /* EW_ADD_BIAS: floats in the table's pattern */
+  float alpha;
+} Elementwise;
+
+EXPORT void bias_pattern(const float* b, int32_t C, float* pattern) {
   int32_t P = C;
   while (P % 4 != 0) P += C;
   for (int32_t j = 0; j < P; j++) pattern[j] = b[j % C];
-  int32_t i = 0;
-  for (; i + P <= n; i += P) {
-    for (int32_t j = 0; j < P; j += 4) wasm_v128_store(out + i + j, wasm_f32x4_add(wasm_v128_load(a + i + j), wasm_v128_load(pattern + j)));
+}
+
+EXPORT void elementwise(int32_t tid, Elementwise* shared) {
+  (void)tid;
+  const Elementwise local = *shared; /* (see gather_conv) */
+  const Elementwise* p = &local;
+  const f4 zero = wasm_f32x4_splat(0.0f);
+  const f4 one = wasm_f32x4_splat(1.0f);
+  const f4 alpha = wasm_f32x4_splat(p->alpha);
+  for (;;) {
+    const int32_t tile = claim(&shared->next);
+    if (tile >= p->ntiles) break;
+    const int32_t i0 = tile * p->chunk;
+    const int32_t i1 = i0 + p->chunk < p->n ? i0 + p->chunk : p->n;
+    const float* a = p->a;
+    float* out = p->out;
+    int32_t i = i0;
+    switch (p->op) {
+      case EW_SOFTPLUS:
+        for (; i + 8 <= i1; i += 8) {
+          /* Two independent vectors per step: each is a long dependency chain. */
+          const f4 u = softplus4(wasm_v128_load(a + i), p->table);
+          const f4 v = softplus4(wasm_v128_load(a + i + 4), p->table);
+          wasm_v128_store(out + i, u);
+          wasm_v128_store(out + i + 4, v);
+        }
+        for (; i + 4 <= i1; i += 4) wasm_v128_store(out + i, softplus4(wasm_v128_load(a + i), p->table));
+        for (; i < i1; i++) out[i] = wasm_f32x4_extract_lane(softplus4(wasm_f32x4_splat(a[i]), p->table), 0);
+        break;
+      case EW_ADD_BIAS: {
+        const float* pattern = (const float*)p->table;
+        const int32_t P = p->period;
+        for (; i + P <= i1; i += P) {
+          for (int32_t j = 0; j < P; j += 4) wasm_v128_store(out + i + j, wasm_f32x4_add(wasm_v128_load(a + i + j), wasm_v128_load(pattern + j)));
+        }
+        for (int32_t j = 0; i < i1; i++, j++) out[i] = a[i] + pattern[j];
+        break;
+      }
+      case EW_MUL:
+        for (; i + 4 <= i1; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(p->b + i)));
+        for (; i < i1; i++) out[i] = a[i] * p->b[i];
+        break;
+      case EW_RELU:
+        for (; i + 4 <= i1; i += 4) wasm_v128_store(out + i, wasm_f32x4_max(wasm_v128_load(a + i), zero));
+        for (; i < i1; i++) out[i] = wasm_f32x4_extract_lane(wasm_f32x4_max(wasm_f32x4_splat(a[i]), zero), 0);
+        break;
+      case EW_STEP:
+        for (; i + 4 <= i1; i += 4) {
+          const f4 v = wasm_v128_load(a + i);
+          const f4 s = wasm_v128_bitselect(one, alpha, wasm_f32x4_gt(v, zero));
+          wasm_v128_store(out + i, wasm_v128_bitselect(v, s, wasm_f32x4_ne(v, v)));
+        }
+        for (; i < i1; i++) out[i] = a[i] != a[i] ? a[i] : a[i] > 0.0f ? 1.0f : p->alpha;
+        break;
+      default:
+        break;
+    }
   }
-  for (int32_t j = 0; i < n; i++, j++) out[i] = a[i] + pattern[j];
 }
