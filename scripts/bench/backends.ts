@@ -309,9 +309,9 @@ export const run: BenchSuite = async ({ quick, backend: choice, seed, log }) => 
     plan.push({ key: 'wasm', spec: { ...base, backend: 'wasm', threads: cores, batch: BATCH }, timeoutMs: 300_000 });
     if (cores > 1) plan.push({ key: 'wasm_1thread', spec: { ...base, backend: 'wasm', threads: 1, batch: BATCH }, timeoutMs: 300_000 });
     if (!quick) {
-      plan.push({ key: 'wasm_xnnpack', spec: { ...base, backend: 'wasm', threads: cores, batch: BATCH, kernels: 'xnnpack', profile: false }, timeoutMs: 300_000 });
+      plan.push({ key: 'wasm_xnnpack', spec: { ...base, backend: 'wasm', threads: cores, batch: BATCH, kernels: 'xnnpack' }, timeoutMs: 300_000 });
       if (cores > 1) {
-        plan.push({ key: 'wasm_xnnpack_1thread', spec: { ...base, backend: 'wasm', threads: 1, batch: BATCH, kernels: 'xnnpack', profile: false }, timeoutMs: 300_000 });
+        plan.push({ key: 'wasm_xnnpack_1thread', spec: { ...base, backend: 'wasm', threads: 1, batch: BATCH, kernels: 'xnnpack' }, timeoutMs: 300_000 });
       }
     }
   }
