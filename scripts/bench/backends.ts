@@ -168,7 +168,7 @@ async function measureInThisProcess(spec: MeasureSpec): Promise<MeasureResult> {
     inferFlopsPerImage: flops.infer,
     loadBefore,
     loadAfter: os.loadavg(),
-    profile: profile?.slice(0, 16),
+    profile: profile?.slice(0, 32),
   };
 }
 
