@@ -65,6 +65,7 @@ const STATE = 1; // helpers inside the open job, | CLOSED once the main thread h
 const FN = 2;
 const PARAMS = 3;
 const STOP = 4;
+const FAILED = 5; // set by a helper whose kernel threw (a wasm trap)
 const CLOSED = 1 << 30;
 
 /** Where the compiled kernels live (committed; rebuilt and compared by the native-build test). */
@@ -106,7 +107,7 @@ const instance = new WebAssembly.Instance(module, { env: { memory } });
 instance.exports.__stack_pointer.value = stackTop;
 const fns = jobs.map((name) => instance.exports[name]);
 const ctl = new Int32Array(control);
-const [GEN, STATE, FN, PARAMS, STOP, CLOSED] = [${GEN}, ${STATE}, ${FN}, ${PARAMS}, ${STOP}, ${CLOSED}];
+const [GEN, STATE, FN, PARAMS, STOP, FAILED, CLOSED] = [${GEN}, ${STATE}, ${FN}, ${PARAMS}, ${STOP}, ${FAILED}, ${CLOSED}];
 let seen = Atomics.load(ctl, GEN);
 for (;;) {
   let spins = 0;
@@ -123,9 +124,15 @@ for (;;) {
     if (Atomics.compareExchange(ctl, STATE, s, s + 1) === s) { joined = true; break; }
   }
   if (!joined) continue;
-  fns[Atomics.load(ctl, FN)](tid, Atomics.load(ctl, PARAMS));
-  Atomics.sub(ctl, STATE, 1);
-  Atomics.notify(ctl, STATE);
+  try {
+    fns[Atomics.load(ctl, FN)](tid, Atomics.load(ctl, PARAMS));
+  } catch (err) {
+    Atomics.store(ctl, FAILED, 1);
+    require('node:worker_threads').parentPort.postMessage(String(err && err.stack || err));
+  } finally {
+    Atomics.sub(ctl, STATE, 1);
+    Atomics.notify(ctl, STATE);
+  }
 }
 `;
 
@@ -154,6 +161,7 @@ export class NativeKernels {
   private zeroBuf = 0;
   private zeroFloats = 0;
   private softplusTable = 0;
+  private failure = '';
 
   constructor(host: NativeHost) {
     this.host = host;
@@ -173,6 +181,7 @@ export class NativeKernels {
         execArgv: [],
         workerData: { module, memory, control: this.control.buffer, tid, stackTop: this.stack(), jobs: JOBS },
       });
+      worker.on('message', (m: unknown) => (this.failure = String(m)));
       worker.unref();
       this.workers.push(worker);
     }
@@ -303,7 +312,13 @@ export class NativeKernels {
     Atomics.store(ctl, STATE, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
-    fn(0, this.params);
+    let mainError: unknown;
+    try {
+      fn(0, this.params);
+    } catch (err) {
+      mainError = err;
+    }
+    // Close the job and wait for the helpers inside it, even when this thread's part failed.
     Atomics.or(ctl, STATE, CLOSED);
     let spins = 0;
     for (;;) {
@@ -311,6 +326,9 @@ export class NativeKernels {
       if ((s & ~CLOSED) === 0) break;
       if (++spins > 1000) Atomics.wait(ctl, STATE, s, 5);
     }
+    const helperFailed = Atomics.exchange(ctl, FAILED, 0) !== 0;
+    if (mainError !== undefined) throw mainError;
+    if (helperFailed) throw new Error(`darla wasm kernels: ${job} failed on a helper thread${this.failure !== '' ? `: ${this.failure}` : ''}`);
   }
 
   /** Stops the helpers (they are unref'd, so a finished process exits anyway). */
