@@ -1,24 +1,26 @@
 /*
- * darla-ts convolution kernels for tfjs-backend-wasm, in C for clang's wasm32 target with SIMD128.
+ * darla-ts training kernels for tfjs-backend-wasm, in C for clang's wasm32 target with SIMD128
+ * (built by build.sh; loaded by ../native.ts).
  *
  * The module owns no memory: it imports the tfjs wasm backend's own linear memory, so it reads and
  * writes tfjs tensors where they live (no copies in or out). Every buffer it touches is passed in
  * by pointer; it has no static data. Each thread (the main thread and each helper worker) runs its
  * own instance on the same memory.
  *
- * Three jobs, each a loop over "tiles" that threads claim from a shared counter. A tile's outputs
- * are computed by one thread, always in the same order, so results do not depend on the number of
+ * Jobs are loops over "tiles" that threads claim from a shared counter. A tile's outputs are
+ * computed by one thread, always in the same order, so results do not depend on the number of
  * threads or on which thread ran which tile.
  *   gather_conv  out[i, j, :] = Σ_taps Σ_c src[pixel(i, j, tap), c] · B[tap, c, :]  — an implicit
- *                GEMM over an NHWC tensor: the forward convolution (taps = filter taps), and one
+ *                GEMM over an NHWC tensor: the forward convolution (taps = filter taps), one
  *                phase of a transposed convolution / input gradient (taps = that phase's sub-filter,
- *                outputs written at stride s into dX, so no interleave copy).
+ *                outputs written at stride s into dX, so no interleave copy), and a matmul (one tap).
  *   filter_grad  dW[kh, kw, ci, co] = Σ_{n,oh,ow} x[n, ih, iw, ci] · dy[n, oh, ow, co]: the
  *                weight gradient, summed in registers over blocks of output positions, in a fixed
  *                number of chunks whose partial sums grad_reduce adds in a fixed order.
- *   pack_b       a filter rearranged into column panels of NR floats (the GEMM's B operand).
- *   sum_rows     bias gradients; elementwise: softplus, bias add, multiply, ReLU and its step.
- * Float32 throughout; products are summed in a fixed order (taps, then channels).
+ *   sum_rows     bias gradients: float64 sums over fixed slices, added in order by sum_rows_finish.
+ *   elementwise  softplus, bias add, multiply, ReLU and its step mask.
+ * And, called directly: pack_b / pack_bt (a filter as the GEMM's B operand), softplus_constants,
+ * bias_pattern. Float32 throughout (float64 for the sums); products are summed in a fixed order.
  */
 #include <stdint.h>
 #include <wasm_simd128.h>
