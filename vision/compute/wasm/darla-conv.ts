@@ -1,14 +1,17 @@
 /**
- * The three convolution kernels of a conv net's training step on the project's own wasm kernels
+ * The GEMM-shaped kernels of a conv net's training step on the project's own wasm kernels
  * (native.ts; C in native/kernels.c), NHWC, any stride, 'same' / 'valid' / explicit padding:
- *   conv2D          forward: one implicit GEMM over the filter taps (XNNPACK's Conv2D rebuilt an
- *                   operator and repacked its weights every step, since the weights change)
- *   backpropInput   dX, also the forward pass of a transposed conv: s² sub-pixel phases, each a
- *                   stride-1 implicit GEMM of dy with a flipped sub-filter, written straight to its
- *                   rows of dX (no interleave copy, no multiply by an inserted zero)
- *   backpropFilter  dW: for each filter tap, Σ over every output position of x ⊗ dy, accumulated in
- *                   registers (no transposes, no operator built around dy)
- * They take the weights at run time and read and write tfjs's tensors in place.
+ *   convForward        one implicit GEMM over the filter taps (XNNPACK's Conv2D rebuilt an
+ *                      operator and repacked its weights every step, since the weights change)
+ *   convBackpropInput  dX, also the forward pass of a transposed conv: s² sub-pixel phases, each a
+ *                      stride-1 implicit GEMM of dy with a flipped sub-filter, written straight to
+ *                      its rows of dX (no interleave copy, no multiply by an inserted zero)
+ *   convBackpropFilter dW: for each filter tap, Σ over every output position of x ⊗ dy, summed in
+ *                      registers (no transposes, no operator built around dy)
+ *   matMul             a 1×1 convolution
+ * They take the weights at run time and read and write tfjs's tensors in place; the pointer-level
+ * functions work on any NativeKernels memory, the *Darla functions below wrap them as tfjs kernels.
+ * Also here: which kernel set the wasm backend runs (DARLA_WASM_KERNELS).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { alloc, free, type WasmBackend } from './heap.ts';
@@ -16,8 +19,9 @@ import { transposeWasm } from './transpose.ts';
 import { nativeKernels, type NativeKernels } from './native.ts';
 
 /**
- * Which convolution kernels the wasm backend runs: 'darla' (these) or 'xnnpack' (the earlier
- * compositions of tfjs's XNNPACK operators, kept for comparison: DARLA_WASM_KERNELS=xnnpack).
+ * Which kernels the wasm backend runs: 'darla' (the project's: these, elementwise.ts, sum.ts) or
+ * 'xnnpack' (round one's compositions of tfjs's XNNPACK operators, kept for comparison:
+ * DARLA_WASM_KERNELS=xnnpack).
  */
 export type WasmConvKernels = 'darla' | 'xnnpack';
 let mode: WasmConvKernels = 'darla';
