@@ -90,23 +90,45 @@ function packedSize(taps: number, c: number, dc: number, nr: number): number {
   return nr === 0 ? Math.max(1, taps * c * dc) : Math.max(1, Math.ceil(dc / nr) * taps * c * nr);
 }
 
+/** int32 slots of one GatherConv block (kernels.c: 33 int32 / pointer fields). */
+const GATHER_BLOCK_SLOTS = 33;
+/** Blocks per job (the parameter block holds PARAM_SLOTS = 528 slots). */
+const MAX_GATHER_BLOCKS = 16;
+
 function runGather(k: NativeKernels, g: Gather): void {
-  const rows = g.n * g.oh * g.ow;
-  if (rows === 0) return;
-  const K = g.kh * g.kw * g.c;
-  const packed = g.c < PACK_BELOW_CHANNELS ? 1 : 0;
-  const dot = g.nr === 0 ? 1 : 0;
-  const zeros = k.zeros(Math.max(g.c, K));
-  const [scratch, stride] = k.scratchFor(4 * g.kh * g.kw + 8 + 32 + (packed ? 4 * K : 0));
-  // prettier-ignore
-  const fields = [
-    g.src, g.n, g.sh, g.sw, g.c,
-    g.dst, g.dh, g.dw, g.dc,
-    g.oh, g.ow, g.sy, g.sx, g.ty, g.tx, g.oy, g.ox,
-    g.kh, g.kw, g.osy, g.osx, g.py, g.px,
-    g.b, g.nr, zeros, scratch, stride, packed, dot,
-  ];
-  k.run('gather_conv', Math.ceil(rows / ROWS_PER_TILE), fields, rows * K * g.dc);
+  runGathers(k, [g]);
+}
+
+/**
+ * One job over several implicit GEMMs of the same tile structure (the sub-pixel phases of a dX):
+ * a tile runs the same output rows of each, in order, so their shared inputs stay in cache.
+ */
+function runGathers(k: NativeKernels, gs: Gather[]): void {
+  for (let start = 0; start < gs.length; start += MAX_GATHER_BLOCKS) {
+    const part = gs.slice(start, start + MAX_GATHER_BLOCKS).filter((g) => g.n * g.oh * g.ow > 0);
+    if (part.length === 0) continue;
+    const Ks = part.map((g) => g.kh * g.kw * g.c);
+    const packedOf = (g: Gather) => (g.c < PACK_BELOW_CHANNELS ? 1 : 0);
+    const zeros = k.zeros(Math.max(...part.map((g, i) => Math.max(g.c, Ks[i]))));
+    const [scratch, stride] = k.scratchFor(Math.max(...part.map((g, i) => 4 * g.kh * g.kw + 8 + 32 + (packedOf(g) ? 4 * Ks[i] : 0))));
+    const tiles = Math.max(...part.map((g) => Math.ceil((g.n * g.oh * g.ow) / ROWS_PER_TILE)));
+    const work = part.reduce((acc, g, i) => acc + g.n * g.oh * g.ow * Ks[i] * g.dc, 0);
+    const fields: number[] = [];
+    part.forEach((g, i) => {
+      // Block i > 0 starts with its own (unused) tile counter and count.
+      if (i > 0) fields.push(0, 0);
+      // prettier-ignore
+      fields.push(
+        g.src, g.n, g.sh, g.sw, g.c,
+        g.dst, g.dh, g.dw, g.dc,
+        g.oh, g.ow, g.sy, g.sx, g.ty, g.tx, g.oy, g.ox,
+        g.kh, g.kw, g.osy, g.osx, g.py, g.px,
+        g.b, g.nr, zeros, scratch, stride, packedOf(g), g.nr === 0 ? 1 : 0, part.length,
+      );
+    });
+    if (fields.length !== part.length * GATHER_BLOCK_SLOTS - 2) throw new Error('darla wasm kernels: GatherConv layout mismatch');
+    k.run('gather_conv', tiles, fields, work);
+  }
 }
 
 /** A 2-D convolution's sizes (NHWC; filter [kh, kw, ci, co]); pads are top / left. */
@@ -191,13 +213,14 @@ export function subPixelAxis(phase: number, stride: number, k: number, padBefore
 export function convBackpropInput(k: NativeKernels, g: ConvGeometry, dy: number, filter: number, dx: number): void {
   const { ci, co, kw, sh, sw } = g;
   const nr = panelWidth(ci, co);
+  const phases: Gather[] = [];
   for (let py = 0; py < sh; py++) {
     const ay = subPixelAxis(py, sh, g.kh, g.pt, g.h);
     for (let px = 0; px < sw; px++) {
       const ax = subPixelAxis(px, sw, kw, g.pl, g.w);
       if (ay.count === 0 || ax.count === 0) continue;
       // Sub-filter tap (a, b) is W[first_y + s·(Ty−1−a), first_x + s·(Tx−1−b)], used as [co][ci].
-      // With no taps the job writes zeros.
+      // With no taps the phase writes zeros.
       const taps: number[] = [];
       for (let a = 0; a < ay.taps; a++) {
         for (let b2 = 0; b2 < ax.taps; b2++) {
@@ -208,15 +231,16 @@ export function convBackpropInput(k: NativeKernels, g: ConvGeometry, dy: number,
       }
       const b = k.alloc(packedSize(taps.length, co, ci, nr));
       if (taps.length > 0) k.packB(filter, taps, co, ci, 1, co, nr, b);
-      runGather(k, {
+      phases.push({
         src: dy, n: g.n, sh: g.oh, sw: g.ow, c: co,
         dst: dx, dh: g.h, dw: g.w, dc: ci,
         oh: ay.count, ow: ax.count, sy: 1, sx: 1, ty: 1, tx: 1, oy: ay.offset, ox: ax.offset,
         kh: ay.taps, kw: ax.taps, osy: sh, osx: sw, py, px, b, nr,
       });
-      k.free(b);
     }
   }
+  runGathers(k, phases);
+  for (const ph of phases) k.free(ph.b);
 }
 
 /**

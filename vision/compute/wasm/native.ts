@@ -56,8 +56,8 @@ export type JobName = (typeof JOBS)[number];
 const STACK_BYTES = 64 * 1024;
 /** Jobs smaller than this (multiply-adds) run on the main thread alone: ~0.1 ms of work. */
 const HELPER_MIN_WORK = 2_000_000;
-/** Parameter block: 64 int32 slots. */
-const PARAM_SLOTS = 64;
+/** Parameter block: 528 int32 slots (16 GatherConv blocks of 33). */
+const PARAM_SLOTS = 528;
 
 // Control words (Int32Array over a SharedArrayBuffer shared with the helpers).
 const GEN = 0; // incremented for every job; -1 … shutdown is signalled by STOP

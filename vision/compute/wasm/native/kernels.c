@@ -99,6 +99,7 @@ typedef struct {
   int32_t scratchStride;
   int32_t packed;     /* 1: gather each row into one contiguous row of K floats first (small C) */
   int32_t dot;        /* 1: DC ≤ 4 and C % 4 == 0: dot products along C, B from pack_bt [DC][K] */
+  int32_t nphase;     /* blocks in this job (block 0's value counts): the sub-pixel phases of a dX */
 } GatherConv;
 
 #define MR 4
@@ -211,11 +212,8 @@ INLINE const float* tap_source(const GatherConv* p, int32_t n, int32_t i, int32_
   return p->src + ((n * p->SH + y) * p->SW + x) * p->C;
 }
 
-EXPORT void gather_conv(int32_t tid, GatherConv* shared) {
-  /* A local copy: the scratch stores below could alias the block as far as the compiler knows,
-   * which would reload every field after every store. */
-  const GatherConv local = *shared;
-  const GatherConv* p = &local;
+/* Output rows [tile·ROWS_PER_TILE, …) of one block. */
+INLINE void gather_tile(int32_t tid, const GatherConv* p, int32_t tile) {
   const int32_t ntaps = p->KH * p->KW;
   const int32_t K = ntaps * p->C;
   const int32_t NR = p->NR;
@@ -229,10 +227,9 @@ EXPORT void gather_conv(int32_t tid, GatherConv* shared) {
   float** optr = (float**)(scratch + 4 * ntaps);
   float* spill = scratch + 4 * ntaps + 8;
   float* rowbuf = spill + 4 * 8;
-  for (;;) {
-    const int32_t tile = claim(&shared->next);
-    if (tile >= p->ntiles) break;
+  {
     const int32_t r0 = tile * ROWS_PER_TILE;
+    if (r0 >= rows) return;
     const int32_t r1 = r0 + ROWS_PER_TILE < rows ? r0 + ROWS_PER_TILE : rows;
     /* (n, i, j) of row r0, then stepped row by row (no divisions per row). */
     int32_t j = r0 % p->OW;
@@ -309,6 +306,26 @@ EXPORT void gather_conv(int32_t tid, GatherConv* shared) {
           }
         }
       }
+    }
+  }
+}
+
+/*
+ * A job of `nphase` consecutive blocks (the sub-pixel phases of one dX, or one block): a tile is
+ * the same rows of every block, one after the other, so the dy rows the phases share are read
+ * from cache by all of them. ntiles covers the largest block.
+ */
+EXPORT void gather_conv(int32_t tid, GatherConv* shared) {
+  const int32_t nphase = shared->nphase;
+  const int32_t ntiles = shared->ntiles;
+  for (;;) {
+    const int32_t tile = claim(&shared->next);
+    if (tile >= ntiles) break;
+    for (int32_t ph = 0; ph < nphase; ph++) {
+      /* A local copy: the scratch stores could alias the block as far as the compiler knows,
+       * which would reload every field after every store. */
+      const GatherConv local = shared[ph];
+      gather_tile(tid, &local, tile);
     }
   }
 }
