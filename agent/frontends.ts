@@ -129,8 +129,11 @@ export function createFrontend(kind: FrontendKind, opts: FrontendOptions): Front
     return new VectorFrontend({ kind, obsShape, inputShape: [ORACLE_FEATURE_SIZE] }, ORACLE_FEATURE_SIZE, (_obs, infos, n, out) => {
       for (let i = 0; i < n; i++) {
         const factors = infos[i]?.factors;
-        if (factors === undefined) throw new UserError('the oracle front-end needs info.factors from the env (the shape world provides them)', 'frontend');
-        oracleFeatures(factors as FactorValues, out, i * ORACLE_FEATURE_SIZE);
+        const positionValues = infos[i]?.positionValues;
+        if (factors === undefined || typeof positionValues !== 'number') {
+          throw new UserError('the oracle front-end needs info.factors and info.positionValues from the env (the shape world provides them)', 'frontend');
+        }
+        oracleFeatures(factors as FactorValues, positionValues, out, i * ORACLE_FEATURE_SIZE);
       }
     });
   }

@@ -8,7 +8,7 @@ import '../envs/builtin.ts';
 import { UserError } from '../envs/core/errors.ts';
 import { make, registeredIds } from '../envs/core/registry.ts';
 import { parseVariantArg } from '../envs/shapeworld/variant-arg.ts';
-import { variantNames, type Variant } from '../envs/shapeworld/variants.ts';
+import { listVariants, sameTask, type Variant } from '../envs/shapeworld/variants.ts';
 import { ACTIONS } from '../envs/shapeworld/world.ts';
 import type { EnvFactory } from './source.ts';
 
@@ -28,7 +28,7 @@ export interface WorldSourceOptions {
   envId?: string;
   /** Start variant: a named variant, inline JSON or a path to a JSON file (ShapeWorld only). */
   variant?: string;
-  /** Names the page may switch to (default: every named variant). */
+  /** Names the page may switch to (default: every named variant with the start variant's task). */
   variants?: string[];
 }
 
@@ -44,8 +44,9 @@ export function worldSource(opts: WorldSourceOptions = {}): WorldSource {
     return { makeEnv: () => make<unknown, number>(envId, { renderMode: 'rgb_array' }), variants: ['default'], start: 'default' };
   }
   const configs = new Map<string, Variant>();
-  for (const name of opts.variants ?? variantNames()) configs.set(name, parseVariantArg(name));
   const first = parseVariantArg(opts.variant ?? opts.variants?.[0] ?? 'source');
+  // By default the page switches between the named variants that pose the start variant's task.
+  for (const name of opts.variants ?? listVariants().filter((v) => sameTask(v, first)).map((v) => v.name)) configs.set(name, parseVariantArg(name));
   const known = configs.get(first.name);
   if (known !== undefined && JSON.stringify(known) !== JSON.stringify(first)) {
     throw new UserError(`the start variant is named '${first.name}' like a listed variant but differs from it; give it another "name"`, '--variant');

@@ -5,16 +5,18 @@
  * render), can hold one factor fixed (BetaVAE and FactorVAE scores), returns plain typed arrays,
  * and wraps itself as a seeded @tensorflow/tfjs-data dataset for training.
  *
- * Factors index a FactorSpace over the given variants (their value lists' union). Objects are
- * placed independently, so they may overlap (drawn in the order distractors, hazard, goal, agent).
- * Variants with distractors add them as nuisance: their count, positions and colours come from the
- * `rng` passed to render, not from the factors; without distractors a frame depends on its factors only.
+ * Factors index a FactorSpace over the given variants (their value lists' union). Every categorical
+ * factor is uniform over its values; the three positions are uniform over the placements in which
+ * every object has its own cell, as on the board — so no frame hides the goal under the agent
+ * (rejection sampling; the marginals are close to uniform). Variants with distractors add them as nuisance: their count, positions (clear of
+ * the objects) and colours come from the `rng` passed to render, not from the factors; without
+ * distractors a frame depends on its factors only.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import type { GroundTruthData } from '../core/ground-truth.ts';
 import { Rng, mixSeed } from '../core/rng.ts';
-import { FACTOR_NAMES, FRAME_BYTES, FRAME_SIZE, FactorSpace, NUM_FACTORS, POSITION_VALUES } from './factors.ts';
+import { F, FACTOR_NAMES, FRAME_BYTES, FRAME_SIZE, FactorSpace, NUM_FACTORS } from './factors.ts';
 import { DISTRACTOR_STRIDE, Painter } from './painter.ts';
 import { resolveVariant, type Variant, type VariantLike } from './variants.ts';
 
@@ -61,13 +63,33 @@ export class ShapeWorldDataset implements GroundTruthData {
     return NUM_FACTORS;
   }
 
-  /** n rows of factor indices, each factor uniform over its values. */
+  /** n rows of factor indices: categorical factors uniform, positions uniform over non-overlapping placements. */
   sampleFactors(n: number, rng: Rng): Int32Array {
     checkCount(n);
     const out = new Int32Array(n * NUM_FACTORS);
     const sizes = this.factorSizes;
-    for (let i = 0, o = 0; i < n; i++) for (let k = 0; k < NUM_FACTORS; k++, o++) out[o] = rng.int(sizes[k]);
+    for (let i = 0, o = 0; i < n; i++, o += NUM_FACTORS) {
+      for (let k = 0; k < NUM_FACTORS; k++) out[o + k] = rng.int(sizes[k]);
+      this.separate(out, o, -1, rng);
+    }
     return out;
+  }
+
+  /**
+   * Redraws the positions of row `o` (all but factor `fixed`) until no two objects overlap. With
+   * one factor fixed, a placement always exists: the other objects can stand a cell away from it.
+   */
+  private separate(rows: Int32Array, o: number, fixed: number, rng: Rng): void {
+    const P = this.space.board.positionValues;
+    while (!this.clear(rows, o)) {
+      for (const k of POSITION_FACTORS) if (k !== fixed) rows[o + k] = rng.int(P);
+    }
+  }
+
+  /** True when agent, goal and hazard of row `o` stand in three different cells. */
+  private clear(rows: Int32Array, o: number): boolean {
+    const apart = (a: number, b: number) => rows[o + a] !== rows[o + b] || rows[o + a + 1] !== rows[o + b + 1];
+    return apart(F.agent_x, F.goal_x) && apart(F.agent_x, F.hazard_x) && apart(F.goal_x, F.hazard_x);
   }
 
   /** Like sampleFactors, with factor `factorIndex` held at `value` in every row. */
@@ -79,7 +101,10 @@ export class ShapeWorldDataset implements GroundTruthData {
       throw new Error(`sampleWithFixed: ${FACTOR_NAMES[factorIndex]} takes values 0..${this.factorSizes[factorIndex] - 1}, got ${value}`);
     }
     const out = this.sampleFactors(n, rng);
-    for (let i = 0; i < n; i++) out[i * NUM_FACTORS + factorIndex] = value;
+    for (let i = 0; i < n; i++) {
+      out[i * NUM_FACTORS + factorIndex] = value;
+      this.separate(out, i * NUM_FACTORS, factorIndex, rng);
+    }
     return out;
   }
 
@@ -100,9 +125,22 @@ export class ShapeWorldDataset implements GroundTruthData {
       if (this.hasDistractors) {
         count = this.distractorCounts[rng.int(this.distractorCounts.length)];
         const d = this.distractorBuf;
+        const P = this.space.board.positionValues;
         for (let j = 0; j < count; j++) {
-          d[j * DISTRACTOR_STRIDE] = rng.int(POSITION_VALUES);
-          d[j * DISTRACTOR_STRIDE + 1] = rng.int(POSITION_VALUES);
+          // Clear of the three objects (a few tries; a crowded small board may leave one sharing a cell).
+          let x = 0;
+          let y = 0;
+          for (let t = 0; t < 64; t++) {
+            x = rng.int(P);
+            y = rng.int(P);
+            let free = true;
+            for (const k of OBJECT_X) {
+              if (x === factors[fo + k] && y === factors[fo + k + 1]) free = false;
+            }
+            if (free) break;
+          }
+          d[j * DISTRACTOR_STRIDE] = x;
+          d[j * DISTRACTOR_STRIDE + 1] = y;
           d[j * DISTRACTOR_STRIDE + 2] = rng.int(this.space.distractorColors.length);
         }
       }
@@ -160,6 +198,11 @@ export function framesToTfDataset(frames: Uint8Array, count: number, opts: { see
     for (let i = 0; i < count; i++) yield toFloatFrame(frames, order[i] * FRAME_BYTES);
   });
 }
+
+/** The x factor of each object (its y factor follows it). */
+const OBJECT_X = [F.agent_x, F.goal_x, F.hazard_x];
+/** Every position factor. */
+const POSITION_FACTORS = OBJECT_X.flatMap((k) => [k, k + 1]);
 
 function checkCount(n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer count, got ${n}`);

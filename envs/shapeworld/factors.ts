@@ -2,11 +2,14 @@
  * The shape world's ground-truth generative factors and their value tables.
  *
  * Eleven discrete factors, in this order: agent_x, agent_y, goal_x, goal_y, goal_color, hazard_x,
- * hazard_y, hazard_color, scale, orientation, background. Positions take POSITION_VALUES = 29
- * values at sub-cell (2 px) resolution: position p puts an object's centre at pixel 4 + 2p, so the
- * 29 values span the centres of an 8-cell board (cell c of an 8×8 grid is p = 4c). Categorical
- * factors index the value lists of a FactorSpace — the variant's own lists, or for several variants
- * the union of their lists in order of first appearance.
+ * hazard_y, hazard_color, scale, orientation, background. The board's cells scale with the grid
+ * (`boardGeometry`: a 5×5 board has 12-px cells, an 8×8 board 8-px cells; the board is centred in
+ * the 64×64 frame). A position is a cell: position p puts an object's centre at the centre of
+ * column (or row) p, so a 5×5 board has 5 position values per axis — the positions the agent ever
+ * sees. (The first world used 2-px sub-cell positions; a β-VAE trained for hours on them still
+ * placed objects only roughly: docs/vision.md.) Categorical factors index the value lists of a
+ * FactorSpace — the variant's own lists, or for several variants the union of their lists in order
+ * of first appearance.
  */
 import { UserError } from '../core/errors.ts';
 import type { ShapeName } from './shapes.ts';
@@ -33,18 +36,37 @@ export const F = Object.fromEntries(FACTOR_NAMES.map((n, i) => [n, i])) as { rea
 
 export const FRAME_SIZE = 64;
 export const FRAME_BYTES = FRAME_SIZE * FRAME_SIZE * 3;
-export const CELL_SIZE = 8;
-/** Sub-cell positions per axis: centres at pixels 4, 6, …, 60. */
-export const POSITION_VALUES = 29;
-
-/** Pixel coordinate (a pixel corner) of the centre of an object at position p. */
-export function positionToPixel(p: number): number {
-  return 4 + 2 * p;
+/** Where a gridSize×gridSize board sits in the frame, and how its positions map to pixels. */
+export interface BoardGeometry {
+  gridSize: number;
+  /** Side of one cell in pixels (even, so a cell's centre is a pixel corner). */
+  cellSize: number;
+  /** Pixel coordinate of the first cell's centre (both axes). */
+  firstCentre: number;
+  /** Position values per axis: one per cell. */
+  positionValues: number;
 }
 
-/** The position value of grid cell c on a gridSize board (the board is centred in the frame). */
-export function cellToPosition(cell: number, gridSize: number): number {
-  return 16 - 2 * gridSize + 4 * cell;
+/** The board geometry of a gridSize×gridSize board: the largest even cell that fits the frame. */
+export function boardGeometry(gridSize: number): BoardGeometry {
+  const cellSize = 2 * Math.floor(FRAME_SIZE / (2 * gridSize));
+  const origin = (FRAME_SIZE - gridSize * cellSize) / 2;
+  return {
+    gridSize,
+    cellSize,
+    firstCentre: origin + cellSize / 2,
+    positionValues: gridSize,
+  };
+}
+
+/** Pixel coordinate (a pixel corner) of the centre of an object at position p. */
+export function positionToPixel(board: BoardGeometry, p: number): number {
+  return board.firstCentre + board.cellSize * p;
+}
+
+/** The position value of grid cell c (positions are cells). */
+export function cellToPosition(_board: BoardGeometry, cell: number): number {
+  return cell;
 }
 
 /** The named factor values `info.factors` carries in the env (indices as in the factor tables). */
@@ -70,6 +92,8 @@ export class FactorSpace {
   readonly goalShape: ShapeName;
   readonly hazardShape: ShapeName;
   readonly distractorShape: ShapeName;
+  /** The board every variant of this space is played on. */
+  readonly board: BoardGeometry;
   /** Number of values of each factor, in FACTOR_NAMES order. */
   readonly factorSizes: number[];
 
@@ -77,6 +101,12 @@ export class FactorSpace {
     if (variants.length === 0) throw new Error('FactorSpace needs at least one variant');
     const first = variants[0];
     for (const v of variants) {
+      if (v.gridSize !== first.gridSize) {
+        throw new UserError(
+          `variants '${first.name}' and '${v.name}' are played on different boards (${first.gridSize}×${first.gridSize} vs ${v.gridSize}×${v.gridSize}); build one dataset per board`,
+          'variants',
+        );
+      }
       if (v.goal.shape !== first.goal.shape || v.hazard.shape !== first.hazard.shape) {
         throw new UserError(
           `variants '${first.name}' and '${v.name}' disagree on the goal/hazard shapes (${first.goal.shape}/${first.hazard.shape} vs ${v.goal.shape}/${v.hazard.shape}); build one dataset per task`,
@@ -100,7 +130,8 @@ export class FactorSpace {
     this.hazardShape = first.hazard.shape;
     this.distractorShape = (withDistractors ?? first).distractors.shape;
     if (this.distractorColors.length === 0) this.distractorColors.push(...first.distractors.colors);
-    const P = POSITION_VALUES;
+    this.board = boardGeometry(first.gridSize);
+    const P = this.board.positionValues;
     this.factorSizes = [P, P, P, P, this.goalColors.length, P, P, this.hazardColors.length, this.scales.length, this.orientations.length, this.backgrounds.length];
   }
 
@@ -115,7 +146,8 @@ export class FactorSpace {
         if (i < 0) throw new Error('FactorSpace.remapFrom: value missing from the union space');
         return i;
       });
-    const identity = Int32Array.from({ length: POSITION_VALUES }, (_, i) => i);
+    if (local.board.gridSize !== this.board.gridSize) throw new Error('FactorSpace.remapFrom: the spaces are on different boards');
+    const identity = Int32Array.from({ length: this.board.positionValues }, (_, i) => i);
     return FACTOR_NAMES.map((name) => {
       switch (name) {
         case 'goal_color':
@@ -148,7 +180,7 @@ export class FactorSpace {
       case 'orientation':
         return this.orientations.map((o) => `${o}°`);
       default:
-        return Array.from({ length: POSITION_VALUES }, (_, p) => `${positionToPixel(p)}px`);
+        return Array.from({ length: this.board.positionValues }, (_, p) => `${positionToPixel(this.board, p)}px`);
     }
   }
 }
@@ -180,11 +212,12 @@ export const ORACLE_FEATURE_SIZE = 10;
 
 /**
  * Writes the oracle features of one state into out[offset .. offset + ORACLE_FEATURE_SIZE).
- * `factors` is `info.factors` (named) or a row of factor indices (Int32Array, read from `rowOffset`).
+ * `factors` is `info.factors` (named) or a row of factor indices (Int32Array, read from `rowOffset`);
+ * `positionValues` is the board's number of position values (`info.positionValues`).
  */
-export function oracleFeatures(factors: FactorValues | Int32Array, out: Float32Array, offset = 0, rowOffset = 0): void {
+export function oracleFeatures(factors: FactorValues | Int32Array, positionValues: number, out: Float32Array, offset = 0, rowOffset = 0): void {
   const get = factors instanceof Int32Array ? (k: number) => factors[rowOffset + k] : (k: number) => factors[FACTOR_NAMES[k]];
-  const scale = POSITION_VALUES - 1;
+  const scale = positionValues - 1;
   const ax = get(F.agent_x);
   const ay = get(F.agent_y);
   const gx = get(F.goal_x);

@@ -4,8 +4,8 @@
  * frame) plus alpha blits of the precomputed sprites: distractors, hazard, goal, then the agent
  * marker on top. Blending is integer arithmetic, so a frame is bit-identical on every machine.
  */
-import { F, FRAME_BYTES, FRAME_SIZE, positionToPixel, type FactorSpace } from './factors.ts';
-import { AGENT_MARKER, shapeSprite, type Sprite } from './shapes.ts';
+import { F, FRAME_BYTES, FRAME_SIZE, positionToPixel, type BoardGeometry, type FactorSpace } from './factors.ts';
+import { agentMarker, shapeSprite, type AgentMarker, type Sprite } from './shapes.ts';
 import type { Rgb } from './variants.ts';
 
 const backgroundCache = new Map<number, Uint8Array>();
@@ -71,8 +71,12 @@ export class Painter {
   private readonly distractorSprites: Sprite[];
   private readonly backgrounds: Uint8Array[];
   private readonly numOrientations: number;
+  private readonly board: BoardGeometry;
+  private readonly marker: AgentMarker;
 
   constructor(readonly space: FactorSpace) {
+    this.board = space.board;
+    this.marker = agentMarker(space.board.cellSize);
     const sprites = (shape: Parameters<typeof shapeSprite>[0]) => space.scales.flatMap((s) => space.orientations.map((o) => shapeSprite(shape, s, o)));
     this.goalSprites = sprites(space.goalShape);
     this.hazardSprites = sprites(space.hazardShape);
@@ -87,22 +91,23 @@ export class Painter {
    */
   paint(factors: ArrayLike<number>, fo: number, distractors: Int32Array | null, numDistractors: number, out: Uint8Array, oo: number): void {
     const s = this.space;
+    const px = (p: number) => positionToPixel(this.board, p);
     out.set(this.backgrounds[factors[fo + F.background]], oo);
     const spriteIndex = factors[fo + F.scale] * this.numOrientations + factors[fo + F.orientation];
     if (distractors !== null) {
       const sprite = this.distractorSprites[spriteIndex];
       for (let d = 0; d < numDistractors; d++) {
         const c = s.distractorColors[distractors[d * DISTRACTOR_STRIDE + 2]];
-        blit(out, oo, sprite, positionToPixel(distractors[d * DISTRACTOR_STRIDE]), positionToPixel(distractors[d * DISTRACTOR_STRIDE + 1]), c[0], c[1], c[2]);
+        blit(out, oo, sprite, px(distractors[d * DISTRACTOR_STRIDE]), px(distractors[d * DISTRACTOR_STRIDE + 1]), c[0], c[1], c[2]);
       }
     }
     let c = s.hazardColors[factors[fo + F.hazard_color]];
-    blit(out, oo, this.hazardSprites[spriteIndex], positionToPixel(factors[fo + F.hazard_x]), positionToPixel(factors[fo + F.hazard_y]), c[0], c[1], c[2]);
+    blit(out, oo, this.hazardSprites[spriteIndex], px(factors[fo + F.hazard_x]), px(factors[fo + F.hazard_y]), c[0], c[1], c[2]);
     c = s.goalColors[factors[fo + F.goal_color]];
-    blit(out, oo, this.goalSprites[spriteIndex], positionToPixel(factors[fo + F.goal_x]), positionToPixel(factors[fo + F.goal_y]), c[0], c[1], c[2]);
-    const ax = positionToPixel(factors[fo + F.agent_x]);
-    const ay = positionToPixel(factors[fo + F.agent_y]);
-    blit(out, oo, AGENT_MARKER.outline, ax, ay, 0, 0, 0);
-    blit(out, oo, AGENT_MARKER.fill, ax, ay, 255, 255, 255);
+    blit(out, oo, this.goalSprites[spriteIndex], px(factors[fo + F.goal_x]), px(factors[fo + F.goal_y]), c[0], c[1], c[2]);
+    const ax = px(factors[fo + F.agent_x]);
+    const ay = px(factors[fo + F.agent_y]);
+    blit(out, oo, this.marker.outline, ax, ay, 0, 0, 0);
+    blit(out, oo, this.marker.fill, ax, ay, 255, 255, 255);
   }
 }

@@ -6,7 +6,7 @@
  */
 
 /** The object shapes a variant can use (goal, hazard, distractors). */
-export const SHAPES = ['square', 'ellipse', 'heart', 'triangle', 'ring'] as const;
+export const SHAPES = ['square', 'ellipse', 'heart', 'triangle', 'ring', 'disc', 'bar', 'diamond', 'cross'] as const;
 export type ShapeName = (typeof SHAPES)[number];
 
 /**
@@ -43,6 +43,16 @@ function inside(shape: ShapeName, u: number, v: number): boolean {
       const r2 = u * u + v * v;
       return r2 <= 1 && r2 >= 0.45 * 0.45;
     }
+    case 'disc':
+      return u * u + v * v <= 1;
+    case 'bar':
+      // A horizontal bar, a third as tall as it is wide.
+      return Math.abs(u) <= 1 && Math.abs(v) <= 0.34;
+    case 'diamond':
+      return Math.abs(u) + Math.abs(v) <= 1;
+    case 'cross':
+      // An X: the two diagonals of the box, each a stroke about 0.5 wide.
+      return Math.abs(u) <= 0.9 && Math.abs(v) <= 0.9 && (Math.abs(u - v) <= 0.36 || Math.abs(u + v) <= 0.36);
   }
 }
 
@@ -114,11 +124,30 @@ export function shapeSprite(shape: ShapeName, size: number, orientation: number)
   return s;
 }
 
+/** The agent marker: a white plus and its 1 px black outline. */
+export interface AgentMarker {
+  outline: Sprite;
+  fill: Sprite;
+}
+
+const markers = new Map<number, AgentMarker>();
+
 /**
- * The agent marker: a plus 10 px across with 3 px arms (white), and its 1 px outline (black). As
- * large as the objects, so a β-VAE sees it as early as them (see variants.ts on object sizes).
+ * The agent marker for a board of `cellSize`-px cells: a white plus with a black outline, identical
+ * in every variant on that board. On cells of 12 px or more it is 12 px across with 4 px arms (as
+ * large and bold as the objects, so a β-VAE sees it as early as them); on smaller cells 10 px with
+ * 3 px arms (the first world's marker).
  */
-export const AGENT_MARKER: { outline: Sprite; fill: Sprite } = {
-  outline: rasterise(7, (x, y) => (Math.abs(x) <= 6 && Math.abs(y) <= 2.5) || (Math.abs(x) <= 2.5 && Math.abs(y) <= 6)),
-  fill: rasterise(6, (x, y) => (Math.abs(x) <= 5 && Math.abs(y) <= 1.5) || (Math.abs(x) <= 1.5 && Math.abs(y) <= 5)),
-};
+export function agentMarker(cellSize: number): AgentMarker {
+  const big = cellSize >= 12;
+  const key = big ? 12 : 10;
+  let m = markers.get(key);
+  if (m === undefined) {
+    const half = big ? 6 : 5;
+    const arm = big ? 2 : 1.5;
+    const plus = (h: number, a: number) => (x: number, y: number) => (Math.abs(x) <= h && Math.abs(y) <= a) || (Math.abs(x) <= a && Math.abs(y) <= h);
+    m = { outline: rasterise(half + 2, plus(half + 1, arm + 1)), fill: rasterise(half + 1, plus(half, arm)) };
+    markers.set(key, m);
+  }
+  return m;
+}

@@ -20,12 +20,14 @@ export type Rgb = readonly [number, number, number];
 export const HELD_OUT_FACTORS = ['goal_color', 'hazard_color', 'background', 'scale', 'orientation', 'distractors'] as const;
 export type HeldOutFactor = (typeof HELD_OUT_FACTORS)[number];
 
-/** Object sizes (side of the shape's box, pixels) a variant may use; cells are 8 px. */
+/** Object sizes (side of the shape's box, pixels) a variant may use; cells are 64/gridSize px (12 on the 5×5 source board). */
 export const MIN_SCALE = 3;
 export const MAX_SCALE = 16;
 export const MAX_DISTRACTORS = 4;
 export const MIN_GRID = 4;
 export const MAX_GRID = 8;
+/** The board of a variant that does not say (the source's). */
+export const DEFAULT_GRID = 5;
 /** At most this many values per list, so every factor stays small (≤ 32 values). */
 export const MAX_VALUES = 16;
 
@@ -58,7 +60,7 @@ export const VariantSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*$/, { error: 'expected a name of letters, digits, +, ., _ or -' }),
     description: z.string().default(''),
-    gridSize: z.int().min(MIN_GRID).max(MAX_GRID).default(MAX_GRID),
+    gridSize: z.int().min(MIN_GRID).max(MAX_GRID).default(DEFAULT_GRID),
     background: colorList,
     goal: RoleSchema,
     hazard: RoleSchema,
@@ -161,18 +163,24 @@ export function variantToJson(v: Variant): VariantInput {
 const SOURCE_GOAL = ['#e6194b', '#f58231', '#ffe119']; // red, orange, yellow
 const SOURCE_HAZARD = ['#4363d8', '#42d4f4', '#911eb4']; // blue, cyan, purple
 
+/**
+ * The training world. A 5×5 board fills the frame (12-px cells) and every object is as large as a
+ * cell, so a β-VAE trained for minutes on two CPU cores sees them: on the old 8×8 board with 9–11 px
+ * objects, three scales and four orientations it encoded the background and blurred blobs, never
+ * which object was which (docs/vision.md). Shape tells goal from hazard — a filled square against a
+ * hollow ring, a large low-frequency difference; colour, background, scale and distractors are the
+ * nuisances the variants shift.
+ */
 const SOURCE: VariantInput = {
   name: 'source',
-  description: 'the training world: goal hearts in warm colours, hazard triangles in cool colours, dark backgrounds',
-  gridSize: 8,
+  description: 'the training world: goal squares in warm colours, hazard rings in cool colours, dark backgrounds, a 5×5 board',
+  gridSize: 5,
   background: ['#000000', '#1d1d3b', '#2e1f14'],
-  goal: { shape: 'heart', colors: SOURCE_GOAL },
-  hazard: { shape: 'triangle', colors: SOURCE_HAZARD },
-  distractors: { count: 0, shape: 'square', colors: ['#808080'] },
-  // Objects a little larger than a cell: at 6–8 px a β-VAE trained for ~20 CPU-minutes kept only the
-  // background (measured); at 9–11 px it places them. Neighbours may overlap a little.
-  scales: [9, 10, 11],
-  orientations: [0, 90, 180, 270],
+  goal: { shape: 'square', colors: SOURCE_GOAL },
+  hazard: { shape: 'ring', colors: SOURCE_HAZARD },
+  distractors: { count: 0, shape: 'diamond', colors: ['#808080'] },
+  scales: [12],
+  orientations: [0],
   heldOut: [],
 };
 
@@ -182,8 +190,8 @@ const NAMED_INPUTS: VariantInput[] = [
     ...SOURCE,
     name: 'color-shift',
     description: 'object colours from a palette disjoint from the source (goal and hazard)',
-    goal: { shape: 'heart', colors: ['#3cb44b', '#f032e6', '#fabed4'] }, // green, magenta, pink
-    hazard: { shape: 'triangle', colors: ['#bfef45', '#469990', '#dcbeff'] }, // lime, teal, lavender
+    goal: { ...SOURCE.goal, colors: ['#3cb44b', '#f032e6', '#fabed4'] }, // green, magenta, pink
+    hazard: { ...SOURCE.hazard, colors: ['#bfef45', '#469990', '#dcbeff'] }, // lime, teal, lavender
     heldOut: ['goal_color', 'hazard_color'],
   },
   {
@@ -197,23 +205,34 @@ const NAMED_INPUTS: VariantInput[] = [
     ...SOURCE,
     name: 'scale-shift',
     description: 'objects much smaller or larger than in the source',
-    scales: [6, 14],
+    scales: [7, 16],
     heldOut: ['scale'],
   },
   {
     ...SOURCE,
     name: 'distractor',
-    description: 'two extra non-rewarding squares, coloured like the source goals and hazards',
-    distractors: { count: 2, shape: 'square', colors: [...SOURCE_GOAL, ...SOURCE_HAZARD] },
+    description: 'two extra non-rewarding diamonds, coloured like the source goals and hazards',
+    distractors: { count: 2, shape: 'diamond', colors: [...SOURCE_GOAL, ...SOURCE_HAZARD] },
     heldOut: ['distractors'],
   },
   {
     ...SOURCE,
     name: 'recombination',
     description: 'colour roles swapped: goals only in the source hazard colours, hazards in the source goal colours',
-    goal: { shape: 'heart', colors: SOURCE_HAZARD },
-    hazard: { shape: 'triangle', colors: SOURCE_GOAL },
+    goal: { ...SOURCE.goal, colors: SOURCE_HAZARD },
+    hazard: { ...SOURCE.hazard, colors: SOURCE_GOAL },
     heldOut: ['goal_color', 'hazard_color'],
+  },
+  {
+    ...SOURCE,
+    name: 'classic',
+    description: 'the first, harder world (its own task, not a transfer target of source): an 8×8 board of 8-px cells, goal hearts and hazard triangles of 9–11 px in four orientations',
+    gridSize: 8,
+    goal: { shape: 'heart', colors: SOURCE_GOAL },
+    hazard: { shape: 'triangle', colors: SOURCE_HAZARD },
+    distractors: { count: 0, shape: 'square', colors: ['#808080'] },
+    scales: [9, 10, 11],
+    orientations: [0, 90, 180, 270],
   },
 ];
 
@@ -222,6 +241,19 @@ const NAMED = new Map<string, Variant>(NAMED_INPUTS.map((v) => [v.name, parseVar
 /** The named variants, source first. */
 export function listVariants(): Variant[] {
   return [...NAMED.values()];
+}
+
+/** Do two variants pose the same task (same board, same goal and hazard shapes)? Transfer compares only those. */
+export function sameTask(a: Variant, b: Variant): boolean {
+  return a.gridSize === b.gridSize && a.goal.shape === b.goal.shape && a.hazard.shape === b.hazard.shape;
+}
+
+/** The named variants that pose the source's task: the transfer targets (source first). */
+export function transferVariantNames(): string[] {
+  const source = getVariant('source');
+  return listVariants()
+    .filter((v) => sameTask(source, v))
+    .map((v) => v.name);
 }
 
 export function variantNames(): string[] {
@@ -358,9 +390,9 @@ function ruleFor(factor: HeldOutFactor): FactorRule<unknown> {
  */
 export function checkHeldOut(source: Variant, target: Variant): HeldOutReport {
   const problems: string[] = [];
-  if (source.goal.shape !== target.goal.shape || source.hazard.shape !== target.hazard.shape) {
+  if (!sameTask(source, target)) {
     problems.push(
-      `task differs: source goal/hazard shapes are ${source.goal.shape}/${source.hazard.shape}, target's are ${target.goal.shape}/${target.hazard.shape}`,
+      `task differs: source is a ${source.gridSize}×${source.gridSize} board with goal/hazard shapes ${source.goal.shape}/${source.hazard.shape}, target's is ${target.gridSize}×${target.gridSize} with ${target.goal.shape}/${target.hazard.shape}`,
     );
   }
   const claim = `target '${target.name}' claims it held out but`;

@@ -17,7 +17,7 @@ import { UserError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import { Box } from '../core/spaces/box.ts';
 import { Discrete } from '../core/spaces/discrete.ts';
-import { F, FACTOR_NAMES, FRAME_BYTES, FRAME_SIZE, FactorSpace, NUM_FACTORS, cellToPosition, type ShapeWorldFactors } from './factors.ts';
+import { F, FACTOR_NAMES, FRAME_BYTES, FRAME_SIZE, FactorSpace, NUM_FACTORS, cellToPosition, type BoardGeometry, type ShapeWorldFactors } from './factors.ts';
 import { DISTRACTOR_STRIDE, Painter } from './painter.ts';
 import { SHAPES } from './shapes.ts';
 import { fieldPath, resolveVariant, type Variant, type VariantInput } from './variants.ts';
@@ -85,6 +85,8 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
   readonly variant: Variant;
   readonly factorSpace: FactorSpace;
   readonly gridSize: number;
+  /** Cell size and position mapping of the board (cells scale with the grid). */
+  readonly board: BoardGeometry;
   readonly stepCost: number;
   readonly goalReward: number;
   readonly hazardReward: number;
@@ -109,6 +111,7 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
     this.factorSpace = new FactorSpace([this.variant]);
     this.painter = new Painter(this.factorSpace);
     this.gridSize = this.variant.gridSize;
+    this.board = this.factorSpace.board;
     this.stepCost = o.stepCost;
     this.goalReward = o.goalReward;
     this.hazardReward = o.hazardReward;
@@ -143,8 +146,8 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
     if (nx >= 0 && nx < g && ny >= 0 && ny < g) {
       c[0] = nx;
       c[1] = ny;
-      this.factors[F.agent_x] = cellToPosition(nx, g);
-      this.factors[F.agent_y] = cellToPosition(ny, g);
+      this.factors[F.agent_x] = cellToPosition(this.board, nx);
+      this.factors[F.agent_y] = cellToPosition(this.board, ny);
     }
     let reward = this.stepCost;
     let terminated = false;
@@ -189,7 +192,7 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
     return out;
   }
 
-  private info(): { factors: ShapeWorldFactors; variant: string } {
+  private info(): { factors: ShapeWorldFactors; variant: string; positionValues: number } {
     const f = this.factors;
     const factors = {} as ShapeWorldFactors;
     for (let k = 0; k < NUM_FACTORS; k++) factors[FACTOR_NAMES[k]] = f[k];
@@ -201,11 +204,11 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
       const o = i * DISTRACTOR_STRIDE;
       factors.distractors.push({ x: this.distractors[o], y: this.distractors[o + 1], color: this.distractors[o + 2], shape });
     }
-    return { factors, variant: this.variant.name };
+    return { factors, variant: this.variant.name, positionValues: this.board.positionValues };
   }
 
   private setCells(agent: readonly number[], goal: readonly number[], hazard: readonly number[]): void {
-    const g = this.gridSize;
+    const b = this.board;
     const c = this.cells;
     c[0] = agent[0];
     c[1] = agent[1];
@@ -214,20 +217,20 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
     c[4] = hazard[0];
     c[5] = hazard[1];
     const f = this.factors;
-    f[F.agent_x] = cellToPosition(c[0], g);
-    f[F.agent_y] = cellToPosition(c[1], g);
-    f[F.goal_x] = cellToPosition(c[2], g);
-    f[F.goal_y] = cellToPosition(c[3], g);
-    f[F.hazard_x] = cellToPosition(c[4], g);
-    f[F.hazard_y] = cellToPosition(c[5], g);
+    f[F.agent_x] = cellToPosition(b, c[0]);
+    f[F.agent_y] = cellToPosition(b, c[1]);
+    f[F.goal_x] = cellToPosition(b, c[2]);
+    f[F.goal_y] = cellToPosition(b, c[3]);
+    f[F.hazard_x] = cellToPosition(b, c[4]);
+    f[F.hazard_y] = cellToPosition(b, c[5]);
   }
 
   private setDistractor(i: number, x: number, y: number, color: number): void {
     this.distractorCells[2 * i] = x;
     this.distractorCells[2 * i + 1] = y;
     const o = i * DISTRACTOR_STRIDE;
-    this.distractors[o] = cellToPosition(x, this.gridSize);
-    this.distractors[o + 1] = cellToPosition(y, this.gridSize);
+    this.distractors[o] = cellToPosition(this.board, x);
+    this.distractors[o + 1] = cellToPosition(this.board, y);
     this.distractors[o + 2] = color;
   }
 

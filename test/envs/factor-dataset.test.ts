@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../envs/core/rng.ts';
 import { collectFrames } from '../../envs/shapeworld/collect.ts';
-import { F, FACTOR_NAMES, FRAME_BYTES, NUM_FACTORS, POSITION_VALUES } from '../../envs/shapeworld/factors.ts';
+import { F, FACTOR_NAMES, FRAME_BYTES, NUM_FACTORS } from '../../envs/shapeworld/factors.ts';
 import { ShapeWorldDataset, framesToTfDataset } from '../../envs/shapeworld/factor-dataset.ts';
 import { getVariant } from '../../envs/shapeworld/variants.ts';
 import { sameBytes } from './helpers.ts';
@@ -13,10 +13,11 @@ beforeAll(async () => {
 });
 
 describe('ShapeWorldDataset (GroundTruthData)', () => {
-  it('has 11 small factors, sampled uniformly', () => {
+  it('has 11 small factors, sampled near uniformly with no two objects overlapping', () => {
     const ds = new ShapeWorldDataset();
     expect(ds.factorNames).toEqual(FACTOR_NAMES);
-    expect(ds.factorSizes).toEqual([29, 29, 29, 29, 3, 29, 29, 3, 3, 4, 3]);
+    // The 5×5 source: a position per cell (5 per axis), one scale, one orientation.
+    expect(ds.factorSizes).toEqual([5, 5, 5, 5, 3, 5, 5, 3, 1, 1, 3]);
     expect(ds.observationShape).toEqual([64, 64, 3]);
     const n = 20_000;
     const f = ds.sampleFactors(n, new Rng(1));
@@ -26,27 +27,35 @@ describe('ShapeWorldDataset (GroundTruthData)', () => {
       const expected = n / ds.factorSizes[k];
       for (const c of counts) expect(Math.abs(c - expected) / expected, FACTOR_NAMES[k]).toBeLessThan(0.25);
     }
+    // Every object has its own cell.
+    const apart = (i: number, a: number, b: number) =>
+      f[i * NUM_FACTORS + a] !== f[i * NUM_FACTORS + b] || f[i * NUM_FACTORS + a + 1] !== f[i * NUM_FACTORS + b + 1];
+    for (let i = 0; i < n; i++) {
+      expect(apart(i, F.agent_x, F.goal_x) && apart(i, F.agent_x, F.hazard_x) && apart(i, F.goal_x, F.hazard_x)).toBe(true);
+    }
   });
 
   it('unions the value lists of several variants', () => {
     const ds = new ShapeWorldDataset(['source', 'color-shift', 'scale-shift', 'background-shift']);
     expect(ds.factorSizes[F.goal_color]).toBe(6);
-    expect(ds.factorSizes[F.scale]).toBe(5);
+    expect(ds.factorSizes[F.scale]).toBe(3);
     expect(ds.factorSizes[F.background]).toBe(6);
     expect(Math.max(...ds.factorSizes)).toBeLessThanOrEqual(32);
-    expect(() => new ShapeWorldDataset(['source', { ...getVariant('source'), name: 'x', goal: { shape: 'ring', colors: [[1, 2, 3]] } }])).toThrow(/disagree/);
+    expect(() => new ShapeWorldDataset(['source', { ...getVariant('source'), name: 'x', goal: { shape: 'disc', colors: [[1, 2, 3]] } }])).toThrow(/disagree/);
+    expect(() => new ShapeWorldDataset(['source', 'classic'])).toThrow(/different boards/);
   });
 
   it('holds one factor fixed and renders deterministically into a caller buffer', () => {
     const ds = new ShapeWorldDataset();
-    const f = ds.sampleWithFixed(50, F.goal_x, 7, new Rng(2));
-    for (let i = 0; i < 50; i++) expect(f[i * NUM_FACTORS + F.goal_x]).toBe(7);
-    expect(new Set(Array.from({ length: 50 }, (_, i) => f[i * NUM_FACTORS + F.agent_x])).size).toBeGreaterThan(10);
+    const f = ds.sampleWithFixed(50, F.goal_x, 3, new Rng(2));
+    for (let i = 0; i < 50; i++) expect(f[i * NUM_FACTORS + F.goal_x]).toBe(3);
+    expect(new Set(Array.from({ length: 50 }, (_, i) => f[i * NUM_FACTORS + F.agent_x])).size).toBe(5);
     const buf = new Uint8Array(51 * FRAME_BYTES);
     const out = ds.render(f, new Rng(0), buf);
     expect(out).toBe(buf);
     expect(sameBytes(ds.render(f, new Rng(99)), buf.subarray(0, 50 * FRAME_BYTES))).toBe(true);
-    expect(() => ds.sampleWithFixed(1, F.goal_x, POSITION_VALUES, new Rng(0))).toThrow(/goal_x takes values 0..28/);
+    const P = ds.space.board.positionValues;
+    expect(() => ds.sampleWithFixed(1, F.goal_x, P, new Rng(0))).toThrow(new RegExp(`goal_x takes values 0..${P - 1}`));
     expect(() => ds.render(Int32Array.of(1, 2, 3), new Rng(0))).toThrow(/multiple of 11/);
     const bad = ds.sampleFactors(1, new Rng(0));
     bad[F.background] = 3;
@@ -54,16 +63,17 @@ describe('ShapeWorldDataset (GroundTruthData)', () => {
     expect(() => ds.render(f, new Rng(0), new Uint8Array(FRAME_BYTES))).toThrow(/room for 1 frames/);
   });
 
-  it('moves the pixels that belong to a factor, at sub-cell resolution', () => {
+  it('moves the pixels that belong to a factor, one cell per position', () => {
     const ds = new ShapeWorldDataset();
     const row = ds.sampleFactors(1, new Rng(3));
-    row[F.goal_x] = 10;
+    row[F.goal_x] = 1;
+    row[F.goal_y] = 2;
     row[F.agent_x] = 0;
     row[F.agent_y] = 0;
-    row[F.hazard_x] = 28;
-    row[F.hazard_y] = 28;
+    row[F.hazard_x] = 4;
+    row[F.hazard_y] = 4;
     const a = ds.render(row, new Rng(0));
-    row[F.goal_x] = 11; // one position = 2 px
+    row[F.goal_x] = 2; // one position = one 12-px cell
     const b = ds.render(row, new Rng(0));
     let changed = 0;
     let minX = 64;
@@ -76,9 +86,9 @@ describe('ShapeWorldDataset (GroundTruthData)', () => {
       }
     }
     expect(changed).toBeGreaterThan(4);
-    // Goal centre at pixel 4 + 2·10 = 24: only pixels near it change.
-    expect(minX).toBeGreaterThanOrEqual(24 - 7);
-    expect(maxX).toBeLessThanOrEqual(26 + 7);
+    // Goal centre moves from pixel 8 + 12 = 20 to 32: only the two cells' pixels change.
+    expect(minX).toBeGreaterThanOrEqual(20 - 6);
+    expect(maxX).toBeLessThan(32 + 6);
   });
 
   it('adds distractors from the rng only in variants that have them', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blit } from '../../envs/shapeworld/painter.ts';
-import { AGENT_MARKER, SHAPES, shapeSprite, type Sprite } from '../../envs/shapeworld/shapes.ts';
+import { SHAPES, agentMarker, shapeSprite, type Sprite } from '../../envs/shapeworld/shapes.ts';
 
 describe('sprites', () => {
   it('gives every shape a distinct, non-empty, cached mask that rotation changes', () => {
@@ -20,7 +20,9 @@ describe('sprites', () => {
     expect(Array.from(shapeSprite('square', 8, 90).alpha)).toEqual(Array.from(masks[0].alpha));
     const area = (s: Sprite) => s.alpha.reduce((a, b) => a + b, 0) / 255;
     expect(area(shapeSprite('ellipse', 10, 0))).toBeGreaterThan(area(shapeSprite('ellipse', 5, 0)) * 3);
-    expect(AGENT_MARKER.fill.w).toBe(10);
+    expect(agentMarker(8).fill.w).toBe(10);
+    expect(agentMarker(12).fill.w).toBe(12);
+    expect(agentMarker(12)).toBe(agentMarker(16));
   });
 });
 

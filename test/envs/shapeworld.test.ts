@@ -3,7 +3,7 @@ import '../../envs/builtin.ts';
 import { make } from '../../envs/core/registry.ts';
 import { Rng } from '../../envs/core/rng.ts';
 import { expertAction } from '../../envs/shapeworld/expert.ts';
-import { F, FRAME_BYTES, NUM_FACTORS, ORACLE_FEATURE_SIZE, cellToPosition, factorsToArray, oracleFeatures, type ShapeWorldFactors } from '../../envs/shapeworld/factors.ts';
+import { F, FRAME_BYTES, NUM_FACTORS, ORACLE_FEATURE_SIZE, cellToPosition, factorsToArray, oracleFeatures, positionToPixel, type ShapeWorldFactors } from '../../envs/shapeworld/factors.ts';
 import { ShapeWorldDataset } from '../../envs/shapeworld/factor-dataset.ts';
 import { DEFAULT_STEP_COST, ShapeWorldEnv } from '../../envs/shapeworld/world.ts';
 import { listVariants } from '../../envs/shapeworld/variants.ts';
@@ -32,22 +32,22 @@ describe('ShapeWorld rules on hand-built scenes', () => {
 
   it('gives -1 and terminates on the hazard', () => {
     const env = new ShapeWorldEnv();
-    env.reset(scene([5, 5], [0, 0], [5, 4]));
+    env.reset(scene([4, 4], [0, 0], [4, 3]));
     expect(env.step(UP)).toMatchObject({ reward: -1, terminated: true });
   });
 
   it('keeps the agent in place at the edge and on noop', () => {
     const env = new ShapeWorldEnv();
-    env.reset(scene([0, 7], [7, 0], [3, 3]));
+    env.reset(scene([0, 4], [4, 0], [2, 2]));
     for (const a of [LEFT, DOWN, 0]) {
       expect(env.step(a).reward).toBe(DEFAULT_STEP_COST);
-      expect(env.sceneCells.agent).toEqual([0, 7]);
+      expect(env.sceneCells.agent).toEqual([0, 4]);
     }
   });
 
   it('truncates at the 50-step time limit (registry), never terminating on its own', () => {
     const env = make<Uint8Array, number>('ShapeWorld-v0');
-    env.reset(scene([0, 0], [7, 7], [7, 6]));
+    env.reset(scene([0, 0], [4, 4], [4, 3]));
     for (let t = 1; t <= 50; t++) {
       const r = env.step(t % 2 === 0 ? UP : DOWN);
       expect(r.terminated).toBe(false);
@@ -61,7 +61,7 @@ describe('ShapeWorld rules on hand-built scenes', () => {
     expect(env.step(0).reward).toBeCloseTo(-0.1);
     expect(env.step(DOWN).reward).toBe(-3);
     expect(() => env.reset(scene([1, 1], [1, 1], [2, 2]))).toThrow(/options.scene.goal: cell \[1, 1\] is already taken/);
-    expect(() => env.reset(scene([8, 1], [1, 1], [2, 2]))).toThrow(/options.scene.agent: cell \[8, 1\] is outside the 8×8 grid/);
+    expect(() => env.reset(scene([8, 1], [1, 1], [2, 2]))).toThrow(/options.scene.agent: cell \[8, 1\] is outside the 5×5 grid/);
     expect(() => env.reset({ options: { scene: { agent: [0, 0], goal: [1, 1], hazard: [2, 2], goalColor: 3 } } })).toThrow(/goalColor: index 3 is out of range/);
     expect(() => env.reset({ options: { scene: { agent: [0, 0], goal: [1, 1] } } })).toThrow(/options.scene.hazard/);
     expect(() => env.step(0)).toThrow(/before reset/);
@@ -96,12 +96,12 @@ describe('ShapeWorld determinism, factors and rendering', () => {
       for (let s = 0; s < 50; s++) {
         const { info } = env.reset({ seed: s });
         const c = env.sceneCells;
-        const cells = [c.agent, c.goal, c.hazard, ...c.distractors].map(([x, y]) => y * 8 + x);
+        const cells = [c.agent, c.goal, c.hazard, ...c.distractors].map(([x, y]) => y * env.gridSize + x);
         expect(new Set(cells).size).toBe(cells.length);
         const f = info.factors as ShapeWorldFactors;
         const row = factorsToArray(f);
         env.factorSpace.factorSizes.forEach((size, k) => expect(row[k]).toBeLessThan(size));
-        expect(f.agent_x).toBe(cellToPosition(c.agent[0], 8));
+        expect(f.agent_x).toBe(cellToPosition(env.board, c.agent[0]));
         expect(f.distractors.length).toBe(v.distractors.count);
       }
     }
@@ -132,9 +132,10 @@ describe('ShapeWorld determinism, factors and rendering', () => {
     };
     for (const v of listVariants()) {
       const env = new ShapeWorldEnv({ variant: v });
-      const { observation } = env.reset(scene([3, 3], [6, 6], [0, 6]));
-      // The plus's vertical bar (2 px wide, 6 px tall around the centre of cell (3, 3)) is white.
-      expect(new Set(patch(observation, 28, 28))).toEqual(new Set([255]));
+      const { observation } = env.reset(scene([2, 2], [4, 4], [0, 4]));
+      // The plus's vertical bar (2 px wide, 6 px tall around the centre of cell (2, 2)) is white.
+      const c = positionToPixel(env.board, cellToPosition(env.board, 2));
+      expect(new Set(patch(observation, c, c))).toEqual(new Set([255]));
       expect(env.render()).toBeNull();
       env.renderMode = 'rgb_array';
       const frame = env.render();
@@ -158,7 +159,7 @@ describe('ShapeWorld determinism, factors and rendering', () => {
     for (let ep = 0; ep < 200; ep++) {
       env.reset({ seed: ep });
       for (;;) {
-        const r = env.step(expertAction(bare.sceneCells, 8));
+        const r = env.step(expertAction(bare.sceneCells, bare.gridSize));
         if (r.terminated || r.truncated) {
           if (r.reward === 1) expertWins++;
           break;
@@ -184,14 +185,16 @@ describe('ShapeWorld determinism, factors and rendering', () => {
 
   it('gives the oracle normalised positions and displacements', () => {
     const env = new ShapeWorldEnv();
-    const { info } = env.reset(scene([0, 0], [7, 0], [0, 7]));
+    const last = env.gridSize - 1;
+    const { info } = env.reset(scene([0, 0], [last, 0], [0, last]));
     const out = new Float32Array(ORACLE_FEATURE_SIZE + 2);
-    oracleFeatures(info.factors as ShapeWorldFactors, out, 2);
+    expect(info.positionValues).toBe(env.board.positionValues);
+    oracleFeatures(info.factors as ShapeWorldFactors, info.positionValues as number, out, 2);
     expect(Array.from(out.subarray(2))).toEqual([0, 0, 1, 0, 0, 1, 1, 0, 0, 1]);
     const row = factorsToArray(info.factors as ShapeWorldFactors);
     const out2 = new Float32Array(ORACLE_FEATURE_SIZE);
-    oracleFeatures(row, out2);
+    oracleFeatures(row, env.board.positionValues, out2);
     expect(Array.from(out2)).toEqual(Array.from(out.subarray(2)));
-    expect(row[F.goal_x]).toBe(28);
+    expect(row[F.goal_x]).toBe(env.board.positionValues - 1);
   });
 });

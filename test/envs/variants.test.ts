@@ -19,6 +19,8 @@ import {
   getVariant,
   listVariants,
   parseVariantConfig,
+  sameTask,
+  transferVariantNames,
   variantNames,
   variantToJson,
   type Variant,
@@ -26,17 +28,21 @@ import {
 
 describe('named variants', () => {
   it('exist, round-trip through JSON, and keep every factor small', () => {
-    expect(variantNames()).toEqual(['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination']);
+    expect(variantNames()).toEqual(['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination', 'classic']);
+    expect(transferVariantNames()).toEqual(['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination']);
     for (const v of listVariants()) {
       expect(parseVariantConfig(JSON.parse(JSON.stringify(variantToJson(v))))).toEqual(v);
-      expect(v.goal.shape).toBe('heart');
-      expect(v.hazard.shape).toBe('triangle');
+      const classic = v.name === 'classic';
+      expect(v.goal.shape).toBe(classic ? 'heart' : 'square');
+      expect(v.hazard.shape).toBe(classic ? 'triangle' : 'ring');
+      expect(v.gridSize).toBe(classic ? 8 : 5);
+      expect(sameTask(getVariant('source'), v)).toBe(!classic);
     }
   });
 
   it('really hold out what they claim (checkHeldOut against the source)', () => {
     const source = getVariant('source');
-    for (const v of listVariants().slice(1)) {
+    for (const v of transferVariantNames().slice(1).map(getVariant)) {
       const r = checkHeldOut(source, v);
       expect(v.heldOut.length, v.name).toBeGreaterThan(0);
       expect(r.ok, `${v.name}: ${r.problems.join('; ')}`).toBe(true);
@@ -45,6 +51,8 @@ describe('named variants', () => {
     // Recombination re-uses the source colours, only in swapped roles.
     const rec = getVariant('recombination');
     expect(new Set([...rec.goal.colors, ...rec.hazard.colors].map(String))).toEqual(new Set([...source.goal.colors, ...source.hazard.colors].map(String)));
+    // The first world is kept as its own task, never a transfer target of the source.
+    expect(checkHeldOut(source, getVariant('classic')).problems[0]).toMatch(/task differs: source is a 5×5 board .* target's is 8×8/);
   });
 
   it('catches false held-out claims and task changes', () => {
@@ -138,7 +146,7 @@ describe('variant configs', () => {
   it('accepts hex and [r, g, b] colours and fills defaults', () => {
     const v = parseVariantConfig({ ...base(), name: 'mine', background: [[1, 2, 3]], gridSize: undefined, distractors: undefined, heldOut: undefined });
     expect(v.background).toEqual([[1, 2, 3]]);
-    expect(v.gridSize).toBe(8);
+    expect(v.gridSize).toBe(5);
     expect(v.distractors.count).toBe(0);
     expect(v.heldOut).toEqual([]);
   });
@@ -148,14 +156,14 @@ describe('variant configs', () => {
       [(b) => (b.goal.colors[2] = '#ff00'), 'goal.colors[2]', /goal.colors\[2\]: expected a colour/],
       [(b) => (b.background[1] = [0, 0, 256]), 'background[1]', /background\[1\]: expected a colour/],
       [(b) => (b.hazard.shape = 'star'), 'hazard.shape', /hazard.shape: expected one of the shapes square, ellipse/],
-      [(b) => (b.hazard.shape = 'heart'), 'hazard.shape', /must differ from goal.shape/],
+      [(b) => (b.hazard.shape = 'square'), 'hazard.shape', /must differ from goal.shape/],
       [(b) => (b.scales = [6, 20]), 'scales[1]', /scales\[1\]: Too big/],
       [(b) => (b.scales = [6, 6]), 'scales[1]', /scales\[1\]: duplicate of scales\[0\]/],
       [(b) => (b.gridSize = 9), 'gridSize', /gridSize: Too big/],
       [(b) => (b.colour = 'red'), '(root)', /unknown key\(s\) 'colour'/],
       [(b) => (b.goal.colour = []), 'goal', /goal: unknown key\(s\) 'colour'/],
       [(b) => (b.heldOut = ['shape']), 'heldOut[0]', /heldOut\[0\]/],
-      [(b) => (b.distractors = { count: 2, shape: 'heart', colors: ['#ffffff'] }), 'distractors.shape', /distractors.shape: must differ/],
+      [(b) => (b.distractors = { count: 2, shape: 'ring', colors: ['#ffffff'] }), 'distractors.shape', /distractors.shape: must differ/],
       [(b) => delete b.orientations, 'orientations', /orientations/],
       [(b) => (b.name = 'has space'), 'name', /name: expected a name/],
     ];
