@@ -99,7 +99,7 @@ export async function runEvaluateVision(runPath: string, opts: { variant: string
   const record = run.readRecord();
   if (record.kind !== 'pretrain') throw new UserError(`${run.root} is a ${record.kind} run, not a pretraining run`, 'run');
   const { parseVariantArg } = await import('../envs/shapeworld/variant-arg.ts');
-  parseVariantArg(opts.variant);
+  const variant = parseVariantArg(opts.variant);
   const { selectBackend } = await import('../vision/compute/backend.ts');
   await selectBackend(opts.backend, { log });
   const { loadVae } = await import('../vision/vae/load.ts');
@@ -111,7 +111,7 @@ export async function runEvaluateVision(runPath: string, opts: { variant: string
   let ev;
   try {
     ev = await evaluateVisionRun(run, model, {
-      variant: opts.variant,
+      variant,
       scale: opts.scale,
       metrics: opts.metrics,
       seed: opts.seed,
@@ -124,7 +124,7 @@ export async function runEvaluateVision(runPath: string, opts: { variant: string
     run.release();
   }
   const s = ev.scores;
-  const line = { run: run.root, step: info.step, variant: opts.variant, ...s };
+  const line = { run: run.root, step: info.step, variant: variant.name, ...s };
   process.stdout.write(JSON.stringify(line) + '\n');
   log(`MIG ${fmt(s.mig)} · BetaVAE ${fmt(s.beta_vae_eval_accuracy)} · FactorVAE ${fmt(s.factor_vae_eval_accuracy)} · DCI ${fmt(s.dci_disentanglement)} · active latents ${s.active_units ?? 'n/a'}`);
   model.dispose();

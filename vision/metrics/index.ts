@@ -14,13 +14,17 @@ import { computeDci } from './dci.ts';
 import { computeFactorVae } from './factor-vae.ts';
 import { computeKl } from './kl.ts';
 import { computeMig } from './mig.ts';
+import { computeProbe, type ProbeSpec } from './probe.ts';
 import { computeTotalCorrelation } from './total-correlation.ts';
 import { scaledCount, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
 
 export type { FactorCode, PosteriorFn, RepresentationFn, Scores } from './types.ts';
 
-/** Metric names, in the order they run. `kl` needs the encoder's full posterior (options.posterior). */
-export const METRIC_NAMES = ['mig', 'beta_vae', 'factor_vae', 'dci', 'total_correlation', 'kl'] as const;
+/**
+ * Metric names, in the order they run. `kl` needs the encoder's full posterior (options.posterior),
+ * `probe` the task's probe spec (options.probe).
+ */
+export const METRIC_NAMES = ['mig', 'beta_vae', 'factor_vae', 'dci', 'total_correlation', 'kl', 'probe'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 export interface EvaluateOptions {
@@ -32,6 +36,8 @@ export interface EvaluateOptions {
   framesPerCall?: number;
   /** The encoder's (mean, logvar), for KL per latent and active units. */
   posterior?: PosteriorFn;
+  /** What the task probe reads out (positions, identity); the probe runs only with one. */
+  probe?: ProbeSpec;
   /** Called after each metric with its scores and seconds (for progress output). */
   onMetric?: (name: MetricName, scores: Scores, seconds: number) => void;
 }
@@ -47,6 +53,7 @@ export function sampleSizes(scale = 1) {
     dci: { numTrain: s(10000, 1), numTest: s(5000, 1) },
     total_correlation: { numTrain: s(10000, 2) },
     kl: { numSamples: s(10000, 2) },
+    probe: { numTrain: s(5000, 2), numTest: s(2000, 2) },
   };
 }
 
@@ -55,6 +62,7 @@ export function sampleSizes(scale = 1) {
  * `factor_vae_train_accuracy`, `factor_vae_eval_accuracy`, `factor_vae_num_active_dims`;
  * `dci_disentanglement`, `dci_completeness`, `dci_informativeness_train`, `dci_informativeness_test`;
  * `gaussian_total_correlation`; `kl_total`, `kl_latent_<j>`, `active_units`, `active_units_variance`;
+ * `probe_r2_<factor>`, `probe_r2_<object>`, `probe_r2_min`, `probe_identity_accuracy`;
  * and `<metric>_seconds` for each metric run.
  */
 export async function evaluateDisentanglement(
@@ -67,7 +75,7 @@ export async function evaluateDisentanglement(
   const sizes = sampleSizes(scale);
   const framesPerCall = opts.framesPerCall ?? DEFAULT_FRAMES_PER_CALL;
   if (!Number.isInteger(framesPerCall) || framesPerCall < 1) throw new UserError(`framesPerCall must be a positive integer, got ${framesPerCall}`, 'framesPerCall');
-  const chosen = chooseMetrics(opts.metrics, opts.posterior !== undefined);
+  const chosen = chooseMetrics(opts.metrics, opts.posterior !== undefined, opts.probe !== undefined);
   const base = rng.nextU32();
   const out: Scores = {};
   for (const name of chosen) {
@@ -93,6 +101,9 @@ export async function evaluateDisentanglement(
       case 'kl':
         scores = await computeKl(data, opts.posterior as PosteriorFn, stream, { ...sizes.kl, framesPerCall });
         break;
+      case 'probe':
+        scores = await computeProbe(data, represent, stream, opts.probe as ProbeSpec, { ...sizes.probe, framesPerCall });
+        break;
     }
     const seconds = (performance.now() - t0) / 1000;
     Object.assign(out, scores);
@@ -102,13 +113,14 @@ export async function evaluateDisentanglement(
   return out;
 }
 
-function chooseMetrics(requested: readonly string[] | undefined, hasPosterior: boolean): MetricName[] {
-  if (requested === undefined) return METRIC_NAMES.filter((m) => m !== 'kl' || hasPosterior);
+function chooseMetrics(requested: readonly string[] | undefined, hasPosterior: boolean, hasProbe: boolean): MetricName[] {
+  if (requested === undefined) return METRIC_NAMES.filter((m) => (m !== 'kl' || hasPosterior) && (m !== 'probe' || hasProbe));
   if (requested.length === 0) throw new UserError(`metrics is empty; choose from ${METRIC_NAMES.join(', ')}`, 'metrics');
   const chosen: MetricName[] = [];
   for (const m of requested) {
     if (!(METRIC_NAMES as readonly string[]).includes(m)) throw new UserError(`unknown metric "${m}"; choose from ${METRIC_NAMES.join(', ')}`, 'metrics');
     if (m === 'kl' && !hasPosterior) throw new UserError('metric "kl" needs the encoder posterior (mean and logvar); pass options.posterior', 'metrics');
+    if (m === 'probe' && !hasProbe) throw new UserError('metric "probe" needs a probe spec (which objects to read out); pass options.probe', 'metrics');
     if (!chosen.includes(m as MetricName)) chosen.push(m as MetricName);
   }
   // Run in the canonical order whatever order they were asked in.

@@ -8,11 +8,13 @@ import path from 'node:path';
 import { Rng, mixSeed } from '../../envs/core/rng.ts';
 import { UserError } from '../../envs/core/errors.ts';
 import { ShapeWorldDataset } from '../../envs/shapeworld/factor-dataset.ts';
+import type { VariantLike } from '../../envs/shapeworld/variants.ts';
 import { FRAME_BYTES } from '../../envs/shapeworld/factors.ts';
 import { writePng } from '../../envs/util/png.ts';
 import type { RunDir } from '../../envs/util/run-dir.ts';
 import { writeFileAtomic } from '../../envs/util/files.ts';
 import { evaluateDisentanglement, type Scores } from '../metrics/index.ts';
+import type { ProbeSpec } from '../metrics/probe.ts';
 import { lineChartSvg, barChartSvg } from '../report/charts.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeFrames, framesToTensor } from './frames.ts';
@@ -25,11 +27,11 @@ import { latentsByKl, reconstructionImage, traversalImage } from './pictures.ts'
  * they run on a fiftieth of them; DCI's 29-class gradient boosting costs minutes at full size, so a
  * fifth; MIG, TC and KL take half. `scale` multiplies all of them (1/these = the reference sizes).
  */
-export const METRIC_SHARES: Record<string, number> = { mig: 0.5, beta_vae: 0.02, factor_vae: 0.02, dci: 0.2, total_correlation: 0.5, kl: 0.5 };
+export const METRIC_SHARES: Record<string, number> = { mig: 0.5, beta_vae: 0.02, factor_vae: 0.02, dci: 0.2, total_correlation: 0.5, kl: 0.5, probe: 1 };
 
 export interface VisionEvalOptions {
-  /** Variant whose factor dataset the metrics use (default 'source'). */
-  variant?: string;
+  /** Variant whose factor dataset the metrics use (default 'source'): a name or a variant config. */
+  variant?: VariantLike;
   /** Multiplies METRIC_SHARES (1 = the project's defaults; 50 gives BetaVAE/FactorVAE the reference sizes). */
   scale: number;
   seed: number;
@@ -68,12 +70,18 @@ export async function measureDisentanglement(model: BetaVae, opts: VisionEvalOpt
         scale: Math.min(1, share * opts.scale),
         metrics: [name],
         posterior,
+        probe: shapeWorldProbe(data),
         onMetric: (n, s, seconds) => opts.log?.(`  ${n.padEnd(18)} ${summarise(s)}  (${seconds.toFixed(1)} s)`),
       }),
     );
   }
   const klPerDim = Array.from({ length: L }, (_, j) => scores[`kl_latent_${j}`] ?? Number.NaN);
   return { scores, klPerDim, latentOrder: latentsByKl(klPerDim.map((k) => (Number.isFinite(k) ? k : -1))) };
+}
+
+/** The shape world's task probe: agent, goal and hazard positions, and which of goal/hazard is where (in different columns / rows). */
+export function shapeWorldProbe(data: ShapeWorldDataset): ProbeSpec {
+  return { objects: ['agent', 'goal', 'hazard'], identity: { first: 'goal', second: 'hazard', minGap: 1 } };
 }
 
 function summarise(s: Scores): string {
@@ -85,7 +93,7 @@ function summarise(s: Scores): string {
 }
 
 /** A fixed, varied set of frames from a variant (for reconstructions and the traversal reference). */
-export function sampleFrames(variant: string, n: number, seed: number): Uint8Array {
+export function sampleFrames(variant: VariantLike, n: number, seed: number): Uint8Array {
   const ds = new ShapeWorldDataset(variant);
   const rng = new Rng(seed);
   return ds.render(ds.sampleFactors(n, rng), rng);
@@ -123,7 +131,7 @@ export async function writeVisionPictures(
   run: RunDir,
   model: BetaVae,
   klPerDim: number[],
-  opts: { seed: number; variant?: string; label?: string },
+  opts: { seed: number; variant?: VariantLike; label?: string },
 ): Promise<PicturePaths> {
   const variant = opts.variant ?? 'source';
   const frames = sampleFrames(variant, 8, mixSeed(opts.seed, 0x91c));
@@ -185,6 +193,10 @@ export function visionMarkdown(
     '',
     '| metric | value |',
     '|---|---|',
+    `| probe (MLP) R² agent / goal / hazard position | ${fmt('probe_r2_agent')} / ${fmt('probe_r2_goal')} / ${fmt('probe_r2_hazard')} |`,
+    `| probe (MLP) identity: goal and hazard in the true order | ${fmt('probe_identity_accuracy')} |`,
+    `| probe (linear) R² agent / goal / hazard position | ${fmt('probe_linear_r2_agent')} / ${fmt('probe_linear_r2_goal')} / ${fmt('probe_linear_r2_hazard')} |`,
+    `| probe (linear) identity | ${fmt('probe_linear_identity_accuracy')} |`,
     `| MIG | ${fmt('mig')} |`,
     `| BetaVAE score (eval accuracy) | ${fmt('beta_vae_eval_accuracy')} |`,
     `| FactorVAE score (eval accuracy) | ${fmt('factor_vae_eval_accuracy')} |`,
@@ -220,7 +232,16 @@ export async function evaluateVisionRun(
   const evalResult = await measureDisentanglement(model, opts);
   const pictures = await writeVisionPictures(run, model, evalResult.klPerDim, { seed: opts.seed, variant: opts.variant });
   const recon = opts.heldOutFrames ? await reconstructionLoss(model, opts.heldOutFrames.frames, Math.min(256, opts.heldOutFrames.n)) : undefined;
-  run.writeJson('scores.json', { ...evalResult.scores, recon_heldout: recon, kl_per_dim: evalResult.klPerDim, latent_order: evalResult.latentOrder, variant: opts.variant ?? 'source', scale: opts.scale });
+  const variant = opts.variant ?? 'source';
+  run.writeJson('scores.json', {
+    ...evalResult.scores,
+    recon_heldout: recon,
+    kl_per_dim: evalResult.klPerDim,
+    latent_order: evalResult.latentOrder,
+    variant: typeof variant === 'string' ? variant : variant.name,
+    variant_definition: typeof variant === 'string' ? undefined : variant,
+    scale: opts.scale,
+  });
   const markdown = visionMarkdown(opts.title ?? 'Vision', run, evalResult, pictures, { recon, imgPerSec: opts.imgPerSec, steps: opts.steps, objective: opts.objective });
   run.writeText('vision.md', markdown);
   return { ...evalResult, markdown, pictures, recon };
