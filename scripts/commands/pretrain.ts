@@ -9,6 +9,7 @@ import { UserError } from '../../envs/core/errors.ts';
 import { floatInRange, intInRange, backendOption, readConfigFile, seedOption, type BackendChoice } from '../cli/options.ts';
 
 interface PretrainFlags {
+  preset: 'default' | 'long';
   config?: string;
   objective?: 'beta' | 'capacity' | 'tcvae';
   beta?: number;
@@ -21,6 +22,8 @@ interface PretrainFlags {
   steps?: number;
   batchSize?: number;
   lr?: number;
+  lrDecayEvery?: number;
+  lrDecayFactor?: number;
   variants?: string;
   randomFrames?: number;
   factorFrames?: number;
@@ -45,7 +48,12 @@ export function register(program: Command): void {
   program
     .command('pretrain')
     .description('train the β-VAE on shape-world frames and evaluate its disentanglement (the "see" stage)')
-    .option('--config <file>', 'JSON file with any PretrainConfig fields (flags override it)')
+    .addOption(
+      new Option('--preset <name>', 'recipe: default (minutes, what the pipeline trains from scratch) or long (hours: the shipped vision; 30k steps, lr 2e-3 halved every 6000 steps, β = 8 warmed up over 4000 steps)')
+        .choices(['default', 'long'])
+        .default('default'),
+    )
+    .option('--config <file>', 'JSON file with any PretrainConfig fields (the preset\'s values underneath; flags override it)')
     .addOption(new Option('--objective <kind>', 'beta (Higgins; the default), capacity (Burgess), tcvae (Chen)').choices(['beta', 'capacity', 'tcvae']))
     .option('--beta <x>', 'β for the beta and tcvae objectives (default 4 / 6)', floatInRange(0))
     .option('--beta-warmup <steps>', 'beta objective: grow β linearly from 0 over this many steps (KL annealing; default 40% of --steps)', intInRange(0))
@@ -57,6 +65,8 @@ export function register(program: Command): void {
     .option('--steps <n>', 'training steps (default 1800)', intInRange(1))
     .option('--batch-size <n>', 'batch size (default 64)', intInRange(1, 1024))
     .option('--lr <x>', 'Adam learning rate (default 2e-3)', floatInRange(0, 1, { exclusiveMin: true }))
+    .option('--lr-decay-every <steps>', 'multiply the learning rate by --lr-decay-factor every this many steps (long preset: 6000)', intInRange(1))
+    .option('--lr-decay-factor <x>', 'the step decay factor, in (0, 1] (long preset: 0.5)', floatInRange(0, 1, { exclusiveMin: true }))
     .addOption(new Option('--target <kind>', "reconstruction in 'pixels' (default) or in a denoising autoencoder's code: 'dae' (DARLA's β-VAE_DAE)").choices(['pixels', 'dae']))
     .option('--dae-steps <n>', 'with --target dae: DAE training steps (default 1000)', intInRange(1))
     .option('--dae-bottleneck <n>', 'with --target dae: width of the DAE code (default 100)', intInRange(1, 1024))
@@ -88,9 +98,9 @@ export function register(program: Command): void {
     .command('evaluate-vision')
     .description('measure a pretrained β-VAE: MIG, BetaVAE, FactorVAE, DCI, KL per latent, traversal images')
     .argument('<run>', 'a pretraining run directory')
-    .option('--variant <name>', "variant whose factor dataset the metrics use", 'source')
+    .option('--variant <variant>', 'variant whose factor dataset the metrics use: a name, inline JSON or a .json file', 'source')
     .option('--metrics-scale <x>', 'metric sample sizes × this (default 1: MIG/TC/KL at ½, DCI at ⅕, BetaVAE/FactorVAE at 1/50 of disentanglement_lib\'s)', floatInRange(0, 50, { exclusiveMin: true }), 1)
-    .option('--metrics <list>', 'comma-separated subset: mig, beta_vae, factor_vae, dci, total_correlation, kl')
+    .option('--metrics <list>', 'comma-separated subset: mig, beta_vae, factor_vae, dci, total_correlation, kl, probe')
     .addOption(backendOption())
     .addOption(seedOption())
     .action(async (runPath: string, flags: { variant: string; metricsScale: number; metrics?: string; backend: BackendChoice; seed: number }) => {
@@ -99,16 +109,26 @@ export function register(program: Command): void {
     });
 }
 
+/** The lr decay from the flags over the file's or preset's: both flags, or one of them over an existing decay. */
+function lrDecayOf(flags: PretrainFlags, current: { every: number; factor: number } | undefined): { lrDecay?: { every: number; factor: number } } {
+  if (flags.lrDecayEvery === undefined && flags.lrDecayFactor === undefined) return {};
+  const every = flags.lrDecayEvery ?? current?.every;
+  const factor = flags.lrDecayFactor ?? current?.factor;
+  if (every === undefined) throw new UserError('--lr-decay-factor needs --lr-decay-every (this preset has no decay)', '--lr-decay-every');
+  if (factor === undefined) throw new UserError('--lr-decay-every needs --lr-decay-factor (this preset has no decay)', '--lr-decay-factor');
+  return { lrDecay: { every, factor } };
+}
+
 /** Defaults ← --config file ← flags, then one strict validation. */
 async function buildConfig(flags: PretrainFlags) {
-  const { PretrainConfigSchema, defaultPretrainConfig, defaultObjective } = await import('../../vision/vae/config.ts');
+  const { PretrainConfigSchema, presetPretrainConfig, presetObjective } = await import('../../vision/vae/config.ts');
   const fromFile = flags.config !== undefined ? readConfigFile(flags.config) : {};
   const steps = flags.steps ?? (typeof fromFile.steps === 'number' ? fromFile.steps : undefined);
-  const base = defaultPretrainConfig(steps);
+  const base = presetPretrainConfig(flags.preset, steps);
   const fileObjective = (fromFile.objective ?? {}) as Record<string, unknown>;
   const kind = flags.objective ?? (fileObjective.kind as NonNullable<PretrainFlags['objective']> | undefined) ?? 'beta';
   if (!['beta', 'capacity', 'tcvae'].includes(kind)) throw new UserError(`unknown objective '${String(kind)}'; choose beta, capacity or tcvae`, 'objective.kind');
-  const objective: Record<string, unknown> = { ...defaultObjective(kind, base.steps), ...(fileObjective.kind === kind ? fileObjective : {}) };
+  const objective: Record<string, unknown> = { ...presetObjective(flags.preset, kind, base.steps), ...(fileObjective.kind === kind ? fileObjective : {}) };
   if (flags.beta !== undefined) {
     if (kind === 'capacity') throw new UserError('--beta applies to the beta and tcvae objectives; the capacity objective uses --gamma and --c-max', '--beta');
     objective.beta = flags.beta;
@@ -159,6 +179,7 @@ async function buildConfig(flags: PretrainFlags) {
     steps: base.steps,
     ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
     ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+    ...lrDecayOf(flags, (fromFile.lrDecay ?? base.lrDecay) as { every: number; factor: number } | undefined),
     ...(flags.metricsScale !== undefined ? { metricsScale: flags.metricsScale } : {}),
   };
   const parsed = PretrainConfigSchema.safeParse(merged);

@@ -34,6 +34,11 @@ export const PretrainConfigSchema = z
     steps: z.number().int().min(1),
     batchSize: z.number().int().min(1).max(1024),
     lr: z.number().positive().max(1),
+    /**
+     * Step decay of the learning rate: lr × factor^⌊step / every⌋. The boundaries are absolute steps,
+     * so a run stopped at step N equals a run of N steps. Absent: constant lr.
+     */
+    lrDecay: z.object({ every: z.number().int().min(1), factor: z.number().positive().max(1) }).strict().optional(),
     /** Log metrics.jsonl every this many steps. */
     logEvery: z.number().int().min(1),
     /** Save a checkpoint every this many steps (and at the end). */
@@ -43,6 +48,12 @@ export const PretrainConfigSchema = z
   })
   .strict();
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
+
+/** The learning rate in force at a step (config.lrDecay's step decay, or the constant lr). */
+export function lrAt(config: Pick<PretrainConfig, 'lr' | 'lrDecay'>, step: number): number {
+  const d = config.lrDecay;
+  return d === undefined ? config.lr : config.lr * Math.pow(d.factor, Math.floor(step / d.every));
+}
 
 /**
  * Variants the β-VAE sees by default, before the agent acts (DARLA's protocol): the training world
@@ -54,6 +65,25 @@ export const DEFAULT_VISION_VARIANTS = ['source', 'color-shift', 'background-shi
 
 /** ~13 minutes of wasm on two idle cores (measured ~150 img/s). */
 export const DEFAULT_STEPS = 1800;
+
+/**
+ * Named recipes for `darla pretrain --preset`: `default` (minutes: what a from-scratch pipeline can
+ * afford) and `long` (hours: the shipped vision; see longPretrainConfig).
+ */
+export const PRETRAIN_PRESETS = ['default', 'long'] as const;
+export type PretrainPreset = (typeof PRETRAIN_PRESETS)[number];
+
+/** Steps of the long recipe, and its fixed β warm-up (the schedule does not depend on the run's length). */
+export const LONG_STEPS = 30_000;
+export const LONG_WARMUP_STEPS = 4000;
+export const LONG_LR_HALVING = 6000;
+/**
+ * β of the long recipe. On 64×64×3 frames the reconstruction term sums 12288 pixels, so β = 4 is a
+ * weak pressure (normalised by the data and latent sizes, half of dSprites' β = 4): at β = 4 the
+ * long run's code stayed entangled (MIG ≈ 0.01 at 12k steps, KL spread evenly over all latents;
+ * docs/vision.md).
+ */
+export const LONG_BETA = 8;
 
 /**
  * Each objective's defaults. beta: β = 4 reached after a warm-up over the first 40% of the run (from
@@ -74,7 +104,9 @@ export function defaultObjective(kind: Objective['kind'], steps: number): Object
 
 export function defaultPretrainConfig(steps = DEFAULT_STEPS): PretrainConfig {
   return {
-    arch: { ...DEFAULT_ARCH },
+    // More latents than the world has factors (nine in source): a β-VAE cannot give each factor its
+    // own latent when there are fewer latents than factors (DARLA used 32).
+    arch: { ...DEFAULT_ARCH, latents: 16 },
     objective: defaultObjective('beta', steps),
     target: { kind: 'pixels' },
     data: { variants: [...DEFAULT_VISION_VARIANTS], randomPolicyFrames: 20_000, factorFrames: 20_000 },
@@ -87,4 +119,35 @@ export function defaultPretrainConfig(steps = DEFAULT_STEPS): PretrainConfig {
     checkpointEvery: 500,
     metricsScale: 1,
   };
+}
+
+/**
+ * The long recipe (the shipped vision, `darla pretrain --preset long`): the default's data and model
+ * with more frames, lr 2e-3 halved every LONG_LR_HALVING steps, and a β warm-up of a fixed
+ * LONG_WARMUP_STEPS. Nothing in it depends on the planned length, so a run stopped at step N equals a
+ * run with `--steps N` bit for bit.
+ */
+export function longPretrainConfig(steps = LONG_STEPS): PretrainConfig {
+  const base = defaultPretrainConfig(steps);
+  return {
+    ...base,
+    objective: { kind: 'beta', beta: LONG_BETA, warmupSteps: Math.min(LONG_WARMUP_STEPS, steps) },
+    data: { ...base.data, randomPolicyFrames: 20_000, factorFrames: 60_000 },
+    // 2e-3 learns fastest early (docs/vision.md); halving it keeps the late steps stable.
+    lr: 2e-3,
+    lrDecay: { every: LONG_LR_HALVING, factor: 0.5 },
+    logEvery: 50,
+    checkpointEvery: 1000,
+  };
+}
+
+/** A preset's config for `steps` steps (each preset's own length when not given). */
+export function presetPretrainConfig(preset: PretrainPreset, steps?: number): PretrainConfig {
+  return preset === 'long' ? longPretrainConfig(steps) : defaultPretrainConfig(steps);
+}
+
+/** A preset's default objective of a kind (the long recipe keeps its fixed warm-up for β). */
+export function presetObjective(preset: PretrainPreset, kind: Objective['kind'], steps: number): Objective {
+  if (preset === 'long' && kind === 'beta') return { kind: 'beta', beta: LONG_BETA, warmupSteps: Math.min(LONG_WARMUP_STEPS, steps) };
+  return defaultObjective(kind, steps);
 }

@@ -13,7 +13,7 @@ import { createProgress } from '../../envs/util/progress.ts';
 import { RunDir, type NewRunRecord } from '../../envs/util/run-dir.ts';
 import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import { CheckpointDir, loadCheckpoint } from '../checkpoint/format.ts';
-import type { PretrainConfig } from './config.ts';
+import { lrAt, type PretrainConfig } from './config.ts';
 import { buildPretrainFrames, type PretrainFrames } from './data.ts';
 import { framesToTensor } from './frames.ts';
 import { fingerprintArrays, VAE_CHECKPOINT_KIND, type VaeCheckpointMeta } from './load.ts';
@@ -171,7 +171,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
   const frozenDae = dae;
   const perceptual = frozenDae === undefined ? undefined : { features: (x: tf.Tensor4D) => daeFeatures(frozenDae, x) };
   const model = new BetaVae(config.arch, mixSeed(opts.seed, 0x1a17));
-  const trainer = new VaeTrainer(model, config.objective, { lr: config.lr, seed: opts.seed, perceptual });
+  const trainer = new VaeTrainer(model, config.objective, { lr: config.lr, lrAt: (step) => lrAt(config, step), seed: opts.seed, perceptual });
   const ckpts = new CheckpointDir(run.checkpointsDir);
 
   const latest = opts.resume ? ckpts.latest() : null;
@@ -231,7 +231,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
           capacity: stats.capacity,
           beta: stats.beta,
           tc: stats.tc,
-          lr: config.lr,
+          lr: stats.lr ?? config.lr,
           img_per_sec: imgPerSec,
         });
       }

@@ -22,6 +22,8 @@ export interface VaeStepStats {
   capacity?: number;
   /** The β in force at this step (beta objective only; differs from β during a warm-up). */
   beta?: number;
+  /** The learning rate of this step's update. */
+  lr?: number;
   tc?: number;
   mi?: number;
   dimKl?: number;
@@ -40,6 +42,8 @@ export class NonFiniteLossError extends Error {
 
 export interface VaeTrainerOptions {
   lr: number;
+  /** The learning rate at a step (a schedule); default: `lr` throughout. */
+  lrAt?: (step: number) => number;
   seed: number;
   /** DARLA's β-VAE_DAE: measure reconstruction in this frozen encoder's code. */
   perceptual?: PerceptualTarget;
@@ -101,6 +105,8 @@ export class VaeTrainer {
       if (!Number.isFinite(read[3])) throw new NonFiniteLossError(step + 1, 'gradient');
       const named: Record<string, tf.Tensor> = {};
       for (const [name, v] of this.model.params) named[name] = grads[v.name];
+      this.optimizer.lr = this.options.lrAt?.(step) ?? this.options.lr;
+      stats.lr = this.optimizer.lr;
       this.optimizer.apply(named);
       this.step += 1;
       return stats;
