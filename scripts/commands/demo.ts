@@ -11,6 +11,7 @@ import { allowHostOption, backendOption, floatInRange, intInRange, readConfigFil
 
 interface DemoFlags {
   preset: 'default' | 'tiny';
+  trainVision: boolean;
   config?: string;
   runDir?: string;
   fresh: boolean;
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .description('the whole pipeline: pretrain β-VAEs, train PPO agents, measure zero-shot transfer, write the report, open the viewer')
     .addOption(new Option('--preset <name>', 'run size: default (~30 min on 2 CPU cores) or tiny (seconds)').choices(['default', 'tiny']).default('default'))
     .option('--config <file>', 'JSON with pipeline fields to override the preset (vision, agents, transfer)')
+    .option('--train-vision', 'train both β-VAEs in this run from scratch instead of using the shipped long-trained ones (models/vision)', false)
     .option('--run-dir <dir>', 'where everything is written (default runs/<preset>)')
     .option('--fresh', 'replace the pipeline run in the run directory with a new one (nothing but a darla run is ever deleted)', false)
     .option('--no-view', 'do not start the viewer at the end')
@@ -86,6 +88,7 @@ async function buildConfig(flags: DemoFlags) {
     const b = (base as Record<string, unknown>)[k];
     merged[k] = b !== null && typeof b === 'object' && v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...b, ...v } : v;
   }
+  if (flags.trainVision) merged.vision = { ...(merged.vision as Record<string, unknown>), from: 'train' };
   const parsed = PipelineConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -101,6 +104,13 @@ async function buildConfig(flags: DemoFlags) {
     const target = parseVariantArg(v);
     const r = target.name === 'source' ? null : checkHeldOut(getVariant('source'), target);
     if (r !== null && !r.ok) throw new UserError(`transfer.variants: '${target.name}' is not held out from 'source': ${r.problems.join('; ')}`, 'transfer.variants');
+  }
+  // Shipped encoders: present, intact and trained on today's worlds, before any work.
+  if (parsed.data.vision.from === 'shipped') {
+    const { loadShippedVision, SHIPPED_KINDS } = await import('../../vision/vae/shipped.ts');
+    for (const kind of SHIPPED_KINDS) {
+      if (loadShippedVision(kind) === null) throw new UserError(`no shipped ${kind} β-VAE in models/vision/${kind}; pass --train-vision to train the vision in this run`, '--train-vision');
+    }
   }
   return parsed.data;
 }

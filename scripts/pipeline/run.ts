@@ -23,6 +23,7 @@ import type { PretrainConfig } from '../../vision/vae/config.ts';
 import type { Objective } from '../../vision/vae/objectives.ts';
 import type { PipelineConfig, AgentKind } from './config.ts';
 import { runJobs, type Job } from './jobs.ts';
+import { loadShippedVision, type ShippedVision } from '../../vision/vae/shipped.ts';
 import { loggedSpeed, Timings, type StageTiming } from './timings.ts';
 
 export interface PipelineOptions {
@@ -53,7 +54,7 @@ class Interrupted extends Error {
 const DONE = 'done.json';
 
 /** The last line of a child's stdout that parses as JSON (its summary), or null. */
-function lastJsonLine(stdout: string): unknown {
+export function lastJsonLine(stdout: string): unknown {
   const lines = stdout.trim().split('\n').reverse();
   for (const line of lines) {
     try {
@@ -69,7 +70,7 @@ export function isDone(dir: string): boolean {
   return fs.existsSync(path.join(dir, DONE));
 }
 
-function markDone(dir: string, summary: Record<string, unknown>): void {
+export function markDone(dir: string, summary: Record<string, unknown>): void {
   writeJsonAtomic(path.join(dir, DONE), { finishedAt: new Date().toISOString(), ...summary });
 }
 
@@ -102,8 +103,23 @@ export function pipelineRunRecord(cfg: PipelineConfig, seed: number): NewRunReco
   return { kind: 'pipeline', seed, config: cfg, variants: variantDefinitions(['source', ...cfg.vision.variants, ...cfg.transfer.variants]) };
 }
 
+/**
+ * Puts the shipped encoder of a kind into the run (a copy, so the run stays portable and the agents
+ * record an encoder inside it) and marks the piece done with its provenance.
+ */
+function useShippedVision(which: 'darla' | 'entangled', dir: string): ShippedVision {
+  const shipped = loadShippedVision(which);
+  if (shipped === null) throw new UserError(`no shipped ${which} β-VAE in models/vision/${which}; run the pipeline with --train-vision to train it here`, '--train-vision');
+  if (new RunDir(dir).exists()) fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  fs.cpSync(shipped.dir, dir, { recursive: true });
+  const scores = JSON.parse(fs.readFileSync(path.join(dir, 'scores.json'), 'utf8')) as { mig?: number };
+  markDone(dir, { shipped: true, mig: scores.mig ?? null, imgPerSec: null, provenance: shipped.provenance });
+  return shipped;
+}
+
 /** A child's arguments to continue its run when there is one (a child refuses --resume on nothing). */
-function resumeIfStarted(dir: string): string[] {
+export function resumeIfStarted(dir: string): string[] {
   return new RunDir(dir).exists() ? ['--resume'] : [];
 }
 
@@ -130,9 +146,10 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
 
   // ---- one progress line for everything ----------------------------------------------------------
   const agentCost = (kind: AgentKind) => (kind === 'pixels' ? cfg.agents.pixelsTotalSteps * COST.pixelsEnvStep : kind === 'oracle' ? cfg.agents.totalSteps * COST.oracleEnvStep : cfg.agents.totalSteps * COST.latentEnvStep);
+  const visionCost = cfg.vision.from === 'shipped' ? 1 : cfg.vision.steps * COST.visionStep;
   const pieces: { key: string; cost: number }[] = [
-    { key: 'vision/darla', cost: cfg.vision.steps * COST.visionStep },
-    { key: 'vision/entangled', cost: cfg.vision.steps * COST.visionStep },
+    { key: 'vision/darla', cost: visionCost },
+    { key: 'vision/entangled', cost: visionCost },
     ...agentDirs.map((a) => ({ key: `agents/${a.kind}-seed${a.seed}`, cost: agentCost(a.kind) })),
     { key: 'transfer', cost: agentDirs.length * cfg.transfer.variants.length * cfg.transfer.seeds.length * cfg.transfer.episodes * 2 * COST.transferEpisode },
   ];
@@ -167,6 +184,15 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
       if (isDone(dir)) {
         report(key, 1, 'see', 'done');
         timings.skip('see', which);
+        continue;
+      }
+      if (cfg.vision.from === 'shipped') {
+        timings.start('see', which);
+        const shipped = useShippedVision(which, dir);
+        timings.finish('see', which);
+        report(key, 1, 'see', 'shipped');
+        const p = shipped.provenance;
+        log(`see: ${which} β-VAE — shipped (models/vision/${which}: ${p.steps} steps, ${p.hours.toFixed(1)} h on ${p.machine}; weights ${p.fingerprint}); --train-vision trains it here instead`);
         continue;
       }
       const vcfg = visionConfig(cfg, which);
