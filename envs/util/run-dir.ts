@@ -16,7 +16,7 @@ import { acquireLock, assertNotLocked, LOCK_FILE, releaseLock } from './run-lock
 /** config.json's `format`: marks a directory as a darla run (older runs are recognised by their fields). */
 export const RUN_FORMAT = 'darla-run/1';
 /** The kinds of run the project writes. */
-export const RUN_KINDS = ['pretrain', 'train-agent', 'transfer', 'pipeline'] as const;
+export const RUN_KINDS = ['pretrain', 'train-agent', 'transfer', 'pipeline', 'sweep'] as const;
 
 export interface RunRecord {
   /** RUN_FORMAT: this directory is a darla run (so --fresh may delete it). Absent in runs made before it. */

@@ -12,5 +12,6 @@ import { register as trainAgent } from './train-agent.ts';
 import { register as transfer } from './transfer.ts';
 import { register as pretrain } from './pretrain.ts';
 import { register as view } from './view.ts';
+import { register as sweep } from './sweep.ts';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [demo, pretrain, bench, envs, worldDemo, trainAgent, transfer, view];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [demo, pretrain, bench, envs, worldDemo, trainAgent, transfer, view, sweep];

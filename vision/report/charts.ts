@@ -1,6 +1,7 @@
 /**
  * Charts for reports, as standalone SVG: line charts (loss curves, episodic return, KL per latent
- * over training) and grouped bar charts with error bars (KL per latent, the transfer table). Built
+ * over training), grouped bar charts with error bars (KL per latent, the transfer table) and
+ * scatter plots (the β sweep: disentanglement against transfer). Built
  * with Vega-Lite and rendered headless by Vega (renderer 'none' → toSVG), so no canvas or browser is
  * needed; the SVG can be written beside report.md and inlined in report.html.
  */
@@ -102,6 +103,48 @@ export async function barChartSvg(opts: BarChartOptions): Promise<string> {
       x: { field: 'group', type: 'nominal', title: opts.xLabel, sort: null, axis: { labelAngle: -30 } },
       xOffset: { field: 'category', type: 'nominal', sort: null },
     },
+    layer: layers,
+  } as unknown as vl.TopLevelSpec);
+}
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  /** Colours the point (e.g. β). */
+  group: string;
+  /** Optional vertical error bar. */
+  lo?: number;
+  hi?: number;
+}
+
+export interface ScatterChartOptions {
+  title: string;
+  points: readonly ScatterPoint[];
+  xLabel: string;
+  yLabel: string;
+  width?: number;
+  height?: number;
+}
+
+export async function scatterChartSvg(opts: ScatterChartOptions): Promise<string> {
+  const values = opts.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).map((p) => ({ ...p, lo: p.lo ?? p.y, hi: p.hi ?? p.y }));
+  const groups = [...new Set(values.map((v) => v.group))];
+  const layers: Record<string, unknown>[] = [
+    { mark: { type: 'rule', color: '#888' }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+    {
+      mark: { type: 'point', filled: true, size: 70 },
+      encoding: {
+        y: { field: 'y', type: 'quantitative', title: opts.yLabel, scale: { zero: false } },
+        color: { field: 'group', type: 'nominal', title: null, sort: groups },
+      },
+    },
+  ];
+  return render({
+    title: opts.title,
+    width: opts.width ?? 420,
+    height: opts.height ?? 280,
+    data: { values },
+    encoding: { x: { field: 'x', type: 'quantitative', title: opts.xLabel, scale: { zero: false } } },
     layer: layers,
   } as unknown as vl.TopLevelSpec);
 }
