@@ -19,7 +19,7 @@ import path from 'node:path';
 import { UserError } from '../envs/core/errors.ts';
 import { mixSeed } from '../envs/core/rng.ts';
 import { RunDir, stableStringify } from '../envs/util/run-dir.ts';
-import { checkHeldOut, HELD_OUT_MIN_DEGREES, HELD_OUT_MIN_DELTA_E, HELD_OUT_MIN_SCALE_PX, HELD_OUT_MIN_SCALE_RATIO, variantNames, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
+import { checkHeldOut, HELD_OUT_MIN_DEGREES, HELD_OUT_MIN_DELTA_E, HELD_OUT_MIN_SCALE_PX, HELD_OUT_MIN_SCALE_RATIO, transferVariantNames, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
 import { variantDefinitions } from '../envs/shapeworld/variant-arg.ts';
 import { barChartSvg } from '../vision/report/charts.ts';
 import { encoderLocation, loadPolicyCheckpoint, type LoadedPolicyCheckpoint } from './checkpoint.ts';
@@ -35,7 +35,7 @@ export type EvalMode = (typeof EVAL_MODES)[number];
 export interface TransferOptions {
   /** Train-agent run directories or policy checkpoint files. */
   policies: string[];
-  /** Target variants: names, inline JSON or JSON files (default: every named variant). */
+  /** Target variants: names, inline JSON or JSON files (default: every named variant with the source task). */
   variants?: string[];
   /** Episodes per policy × variant × evaluation seed × mode. */
   episodes?: number;
@@ -81,6 +81,10 @@ export interface TransferRow {
   /** target/source per unit; null where some unit's source return is ≤ 0 (the ratio is meaningless). */
   ratio: MeanCi | null;
   successRate: MeanCi | null;
+  /** Success rate on the source (the policies' own variant). */
+  sourceSuccess: MeanCi | null;
+  /** target/source success per unit; null where some unit never succeeded on the source. */
+  successRatio: MeanCi | null;
   /** Did the encoder see this variant in pretraining ('n/a' for oracle: no vision). */
   visionSaw: 'yes' | 'no' | 'partly' | 'n/a';
   /** Did the policy train on it. */
@@ -136,7 +140,7 @@ export async function runTransfer(opts: TransferOptions): Promise<TransferResult
     const enc = ckpt.meta.frontend.encoder;
     return { file: ckpt.file, agent: ckpt.meta.frontend.kind, seed: ckpt.meta.config.seed, trainVariant, encoderSaw: enc === undefined ? null : enc.seenVariants, meta: ckpt.meta };
   });
-  const targets: Variant[] = (opts.variants ?? variantNames()).map((v) => variantFromArg(v, '--variants'));
+  const targets: Variant[] = (opts.variants ?? transferVariantNames()).map((v) => variantFromArg(v, '--variants'));
   const names = new Set<string>();
   for (const t of targets) {
     if (names.has(t.name)) throw new UserError(`--variants: two targets are named '${t.name}'; give each JSON variant its own name`, '--variants');
@@ -278,6 +282,7 @@ function aggregate(agent: string, plans: PolicyPlan[], target: Variant, mode: Ev
   const src: number[] = [];
   const tgt: number[] = [];
   const succ: number[] = [];
+  const srcSucc: number[] = [];
   for (const p of plans) {
     const s = byPolicy(p.file, '(source)');
     const t = byPolicy(p.file, target.name);
@@ -285,9 +290,12 @@ function aggregate(agent: string, plans: PolicyPlan[], target: Variant, mode: Ev
       src.push(mean(s.map((c) => c.meanReturn)));
       tgt.push(mean(t.map((c) => c.meanReturn)));
       if (t.every((c) => c.successRate !== null)) succ.push(mean(t.map((c) => c.successRate!)));
+      if (s.every((c) => c.successRate !== null)) srcSucc.push(mean(s.map((c) => c.successRate!)));
     } else {
       for (const seed of seeds) {
-        src.push(s.find((c) => c.evalSeed === seed)!.meanReturn);
+        const sc = s.find((c) => c.evalSeed === seed)!;
+        src.push(sc.meanReturn);
+        if (sc.successRate !== null) srcSucc.push(sc.successRate);
         const tc = t.find((c) => c.evalSeed === seed)!;
         tgt.push(tc.meanReturn);
         if (tc.successRate !== null) succ.push(tc.successRate);
@@ -295,6 +303,7 @@ function aggregate(agent: string, plans: PolicyPlan[], target: Variant, mode: Ev
     }
   }
   const ratioDefined = src.every((x) => x > 0);
+  const successKnown = succ.length === tgt.length && srcSucc.length === src.length;
   const sawTrain = plans.map((p) => sameVariant(p.trainVariant, target));
   const policySaw = sawTrain.every(Boolean) ? 'yes' : sawTrain.some(Boolean) ? 'partly' : 'no';
   let visionSaw: TransferRow['visionSaw'];
@@ -319,6 +328,8 @@ function aggregate(agent: string, plans: PolicyPlan[], target: Variant, mode: Ev
     targetReturn: meanCi95(tgt),
     ratio: ratioDefined ? meanCi95(src.map((s, i) => tgt[i] / s)) : null,
     successRate: succ.length === tgt.length ? meanCi95(succ) : null,
+    sourceSuccess: srcSucc.length === src.length ? meanCi95(srcSucc) : null,
+    successRatio: successKnown && srcSucc.every((x) => x > 0) ? meanCi95(srcSucc.map((s, i) => succ[i] / s)) : null,
     visionSaw,
     policySaw,
     heldOut,
@@ -343,7 +354,7 @@ export function renderMarkdown(rows: TransferRow[], protocol: TransferProtocol):
     `Protocol: each frozen policy (frozen encoder, frozen policy) plays ${protocol.episodes} episodes × ${protocol.seeds.length} evaluation seeds (${protocol.seeds.join(', ')}) ` +
       `on the variant it trained on (the source) and on each target, with the ${protocol.modes.join(' and the ')} policy. ` +
       'Each cell is the mean with a 95% t-interval over training seeds (one unit per policy), or over evaluation seeds where an agent kind has a single policy. ' +
-      `target/source is computed per unit, then averaged. Every target was checked to differ perceptibly from the training variant in each factor it claims is held out (colours ΔE*ab ≥ ${HELD_OUT_MIN_DELTA_E}, orientations ≥ ${HELD_OUT_MIN_DEGREES}°, scales ≥ ${HELD_OUT_MIN_SCALE_PX} px and ${100 * HELD_OUT_MIN_SCALE_RATIO}%).`,
+      `target/source (of the return, and of the success rate) is computed per unit, then averaged. Every target was checked to differ perceptibly from the training variant in each factor it claims is held out (colours ΔE*ab ≥ ${HELD_OUT_MIN_DELTA_E}, orientations ≥ ${HELD_OUT_MIN_DEGREES}°, scales ≥ ${HELD_OUT_MIN_SCALE_PX} px and ${100 * HELD_OUT_MIN_SCALE_RATIO}%).`,
     '',
     '| policy | agent | seed | trained on | env steps | encoder | encoder saw |',
     '|---|---|---|---|---|---|---|',
@@ -353,12 +364,12 @@ export function renderMarkdown(rows: TransferRow[], protocol: TransferProtocol):
   }
   for (const mode of protocol.modes) {
     lines.push('', `## ${mode[0].toUpperCase()}${mode.slice(1)} policy`, '');
-    lines.push('| agent | variant | vision saw it | policy saw it | held out (checked) | source return | target return | target/source | success rate | CI over |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| agent | variant | vision saw it | policy saw it | held out (checked) | source return | target return | target/source return | source success | target success | target/source success | CI over |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows.filter((x) => x.mode === mode)) {
       const held = r.heldOut === null ? '— (source)' : r.heldOut.claims.length === 0 ? 'nothing claimed' : `${r.heldOut.claims.join(', ')} ${r.heldOut.ok ? '✓' : '✗'}`;
       lines.push(
-        `| ${r.agent} | ${r.variant} | ${r.visionSaw} | ${r.policySaw} | ${held} | ${fmt(r.sourceReturn)} | ${fmt(r.targetReturn)} | ${fmt(r.ratio, 2)} | ${fmtPct(r.successRate)} | ${r.ciOver} (n=${r.targetReturn.n}) |`,
+        `| ${r.agent} | ${r.variant} | ${r.visionSaw} | ${r.policySaw} | ${held} | ${fmt(r.sourceReturn)} | ${fmt(r.targetReturn)} | ${fmt(r.ratio, 2)} | ${fmtPct(r.sourceSuccess)} | ${fmtPct(r.successRate)} | ${fmt(r.successRatio, 2)} | ${r.ciOver} (n=${r.targetReturn.n}) |`,
       );
     }
   }
