@@ -1,6 +1,6 @@
 /**
  * `darla demo` — the main job, what `npm start` runs: see → act → transfer → report → watch, in one
- * run directory (default runs/default), sized by a preset (default: ~30 minutes on a 2-core CPU;
+ * run directory (default runs/default), sized by a preset (default: ~21 minutes on a 2-core CPU;
  * tiny: seconds). Finished stages are skipped on the next run, an interrupted one resumes; at the end
  * the viewer plays the trained DARLA agent until Ctrl-C.
  */
@@ -30,7 +30,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('the whole pipeline: pretrain β-VAEs, train PPO agents, measure zero-shot transfer, write the report, open the viewer')
-    .addOption(new Option('--preset <name>', 'run size: default (~30 min on 2 CPU cores) or tiny (seconds)').choices(['default', 'tiny']).default('default'))
+    .addOption(new Option('--preset <name>', 'run size: default (~21 min on 2 CPU cores with the shipped encoders) or tiny (seconds)').choices(['default', 'tiny']).default('default'))
     .option('--config <file>', 'JSON with pipeline fields to override the preset (vision, agents, transfer)')
     .option('--train-vision', 'train both β-VAEs in this run from scratch instead of using the shipped long-trained ones (models/vision)', false)
     .option('--run-dir <dir>', 'where everything is written (default runs/<preset>)')

@@ -1,7 +1,7 @@
 /**
  * The pipeline's configuration (what `npm start` / `darla demo` runs): how long each stage trains
- * and what it evaluates, as one schema with named presets. `default` takes about 30 minutes on a
- * 2-core CPU (29.4 measured from a fresh clone); `tiny` runs the whole pipeline in well under a minute (tests, a smoke check).
+ * and what it evaluates, as one schema with named presets. `default` takes about 21 minutes on a
+ * 2-core CPU with the shipped encoders (21.3 measured from a fresh clone, 2026-12-03); `tiny` runs the whole pipeline in well under a minute (tests, a smoke check).
  */
 import { z } from 'zod';
 import { ObjectiveSchema } from '../../vision/vae/objectives.ts';
