@@ -15,6 +15,7 @@ import { RunDir, type NewRunRecord } from '../../envs/util/run-dir.ts';
 import { writeJsonAtomic } from '../../envs/util/files.ts';
 import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import { scatterChartSvg } from '../../vision/report/charts.ts';
+import { defaultObjective } from '../../vision/vae/config.ts';
 import { PipelineConfigSchema, type PipelineConfig } from './config.ts';
 import { runJobs, type Job } from './jobs.ts';
 import { isDone, lastJsonLine, markDone, resumeIfStarted, visionConfig } from './run.ts';
@@ -53,7 +54,7 @@ const pieceName = (beta: number, seed: number) => `beta${beta}-seed${seed}`;
 /** The vision config of one sweep point: the pipeline's DARLA recipe with this β (same warm-up share). */
 export function sweepVisionConfig(base: PipelineConfig, beta: number) {
   const v = visionConfig(base, 'darla');
-  return { ...v, objective: { kind: 'beta' as const, beta, warmupSteps: Math.round(0.4 * v.steps) } };
+  return { ...v, objective: { ...defaultObjective('beta', v.steps), beta } };
 }
 
 export function sweepRunRecord(cfg: SweepConfig): NewRunRecord {

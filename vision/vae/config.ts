@@ -131,7 +131,7 @@ export function longPretrainConfig(steps = LONG_STEPS): PretrainConfig {
   const base = defaultPretrainConfig(steps);
   return {
     ...base,
-    objective: { kind: 'beta', beta: LONG_BETA, warmupSteps: Math.min(LONG_WARMUP_STEPS, steps) },
+    objective: presetObjective('long', 'beta', steps),
     data: { ...base.data, randomPolicyFrames: 20_000, factorFrames: 60_000 },
     // 2e-3 learns fastest early (docs/vision.md); halving it keeps the late steps stable.
     lr: 2e-3,
