@@ -19,6 +19,11 @@ interface PretrainFlags {
   rampSteps?: number;
   latents?: number;
   likelihood?: 'bernoulli' | 'gaussian';
+  decoder?: 'deconv' | 'broadcast';
+  blurKernel?: 'gaussian' | 'box';
+  blurSigma?: number;
+  blurWidth?: number;
+  blurWeight?: number;
   steps?: number;
   batchSize?: number;
   lr?: number;
@@ -62,6 +67,11 @@ export function register(program: Command): void {
     .option('--ramp-steps <n>', 'steps over which C grows 0 → C_max (default 80% of --steps)', intInRange(1))
     .option('--latents <n>', 'number of latents (default 10)', intInRange(1, 256))
     .addOption(new Option('--likelihood <kind>', 'decoder likelihood (default bernoulli)').choices(['bernoulli', 'gaussian']))
+    .addOption(new Option('--decoder <kind>', "decoder: 'deconv' (mirrored transposed convs; the default) or 'broadcast' (spatial broadcast decoder, Watters et al. 2019)").choices(['deconv', 'broadcast']))
+    .addOption(new Option('--blur-kernel <kind>', 'augmented reconstruction (Michlo et al. 2023): also compare images blurred by this kernel').choices(['gaussian', 'box']))
+    .option('--blur-sigma <px>', 'with --blur-kernel gaussian: σ in pixels (default 6, half a cell)', floatInRange(0, 32, { exclusiveMin: true }))
+    .option('--blur-width <px>', 'with --blur-kernel box: width in pixels, odd (default 13)', intInRange(1, 63))
+    .option('--blur-weight <w>', "with --blur-kernel: the blurred term's share w of the reconstruction, in [0, 1] (default 0.5)", floatInRange(0, 1))
     .option('--steps <n>', 'training steps (default 1800)', intInRange(1))
     .option('--batch-size <n>', 'batch size (default 64)', intInRange(1, 1024))
     .option('--lr <x>', 'Adam learning rate (default 2e-3)', floatInRange(0, 1, { exclusiveMin: true }))
@@ -119,6 +129,21 @@ function lrDecayOf(flags: PretrainFlags, current: { every: number; factor: numbe
   return { lrDecay: { every, factor } };
 }
 
+/** The augmented loss's blur from the flags over the --config file's (validated later with the config). */
+function blurOf(flags: PretrainFlags, fromFile: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const detail = [flags.blurSigma, flags.blurWidth, flags.blurWeight].some((v) => v !== undefined);
+  const kernel = flags.blurKernel ?? (fromFile?.kernel as string | undefined);
+  if (kernel === undefined) {
+    if (detail) throw new UserError('--blur-sigma, --blur-width and --blur-weight need --blur-kernel gaussian or box', '--blur-kernel');
+    return fromFile;
+  }
+  if (flags.blurSigma !== undefined && kernel !== 'gaussian') throw new UserError('--blur-sigma applies to --blur-kernel gaussian only', '--blur-sigma');
+  if (flags.blurWidth !== undefined && kernel !== 'box') throw new UserError('--blur-width applies to --blur-kernel box only', '--blur-width');
+  const base = fromFile?.kernel === kernel ? fromFile : {};
+  const size = kernel === 'gaussian' ? { sigma: flags.blurSigma ?? base.sigma ?? 6 } : { width: flags.blurWidth ?? base.width ?? 13 };
+  return { weight: 0.5, ...base, kernel, ...size, ...(flags.blurWeight !== undefined ? { weight: flags.blurWeight } : {}) };
+}
+
 /** Defaults ← --config file ← flags, then one strict validation. */
 async function buildConfig(flags: PretrainFlags) {
   const { PretrainConfigSchema, presetPretrainConfig, presetObjective } = await import('../../vision/vae/config.ts');
@@ -161,12 +186,14 @@ async function buildConfig(flags: PretrainFlags) {
           ...(flags.daeMask !== undefined ? { maskRate: flags.daeMask } : {}),
         }
       : { kind: 'pixels' };
+  const blur = blurOf(flags, fromFile.blur as Record<string, unknown> | undefined);
   const fileData = (fromFile.data ?? {}) as Record<string, unknown>;
   const fileArch = (fromFile.arch ?? {}) as Record<string, unknown>;
   const merged = {
     ...base,
     ...fromFile,
-    arch: { ...base.arch, ...fileArch, ...(flags.latents !== undefined ? { latents: flags.latents } : {}), ...(flags.likelihood !== undefined ? { likelihood: flags.likelihood } : {}) },
+    arch: { ...base.arch, ...fileArch, ...(flags.latents !== undefined ? { latents: flags.latents } : {}), ...(flags.likelihood !== undefined ? { likelihood: flags.likelihood } : {}), ...(flags.decoder !== undefined ? { decoder: flags.decoder } : {}) },
+    ...(blur !== undefined ? { blur } : {}),
     objective,
     target,
     data: {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { VaeArchSchema, DEFAULT_ARCH } from './model.ts';
 import { ObjectiveSchema, type Objective } from './objectives.ts';
 import { DaeConfigSchema } from './dae.ts';
+import { BlurSchema } from './augmented-recon.ts';
 
 /** What the reconstruction term compares: pixels, or a DAE's code (DARLA's β-VAE_DAE). */
 export const ReconTargetSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('pixels') }).strict(), DaeConfigSchema.extend({ kind: z.literal('dae') }).strict()]);
@@ -30,6 +31,8 @@ export const PretrainConfigSchema = z
     objective: ObjectiveSchema,
     /** Reconstruction in pixel space (default) or in a denoising autoencoder's code. */
     target: ReconTargetSchema.default({ kind: 'pixels' }),
+    /** The augmented reconstruction term (Michlo et al. 2023): also compare blurred images. Absent: none. */
+    blur: BlurSchema.optional(),
     data: PretrainDataSchema,
     steps: z.number().int().min(1),
     batchSize: z.number().int().min(1).max(1024),
@@ -46,7 +49,8 @@ export const PretrainConfigSchema = z
     /** Multiplies the metrics' sample sizes (evaluate.ts METRIC_SHARES; 1 = the project's defaults). */
     metricsScale: z.number().positive().max(50),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.blur === undefined || c.target.kind === 'pixels', { message: 'blur applies to the pixel reconstruction only (not with target dae)', path: ['blur'] });
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 
 /** The learning rate in force at a step (config.lrDecay's step decay, or the constant lr). */

@@ -3,6 +3,8 @@
  * ops so that every kernel it hits is one the compute module can make fast:
  *   encoder  64×64×C → conv 4×4/2 ×4 (32-32-64-64, ReLU) → FC 256 (ReLU) → μ, log σ²  (latents each)
  *   decoder  z → FC 256 → FC 4·4·64 (ReLU) → transposed conv 4×4/2 ×4 (64-32-32-C) → logits
+ *            (`decoder: 'deconv'`, the default), or the spatial broadcast decoder
+ *            (`decoder: 'broadcast'`, vision/vae/broadcast-decoder.ts)
  * Convolutions use 'same' padding. Weights are initialised from our seeded Rng (He-uniform for
  * ReLU layers, Glorot-uniform for the linear heads, zero biases), so a seed gives the same network
  * on every backend.
@@ -11,6 +13,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Rng } from '../../envs/core/rng.ts';
 import '../train/gradients.ts';
+import { addBroadcastDecoderParams, broadcastDecode, coordinateChannels } from './broadcast-decoder.ts';
+
+/** The decoders the model can build: the mirrored deconvolution stack, or the spatial broadcast decoder. */
+export const DECODERS = ['deconv', 'broadcast'] as const;
+export type DecoderKind = (typeof DECODERS)[number];
 
 export const VaeArchSchema = z
   .object({
@@ -20,6 +27,8 @@ export const VaeArchSchema = z
     convFilters: z.array(z.number().int().min(1)).length(4),
     hidden: z.number().int().min(1),
     likelihood: z.enum(['bernoulli', 'gaussian']),
+    /** Absent means 'deconv' (what every run before round three used, so their records still match). */
+    decoder: z.enum(DECODERS).optional(),
   })
   .strict();
 export type VaeArch = z.infer<typeof VaeArchSchema>;
@@ -53,6 +62,8 @@ export class BetaVae {
   /** All trainable parameters, in a fixed order (checkpoints and optimizers rely on it). */
   readonly params: ReadonlyArray<[string, tf.Variable]>;
   private readonly p: Record<string, tf.Variable> = {};
+  /** The broadcast decoder's fixed coordinate channels (absent for the deconv decoder). */
+  private readonly coords?: tf.Tensor4D;
 
   constructor(arch: VaeArch, seed: number) {
     this.arch = VaeArchSchema.parse(arch);
@@ -84,6 +95,12 @@ export class BetaVae {
     add('enc/head/w', glorot([hidden, 2 * latents], hidden, 2 * latents));
     add('enc/head/b', tf.zeros([2 * latents]));
 
+    if (this.arch.decoder === 'broadcast') {
+      addBroadcastDecoderParams(add, { heUniform, glorot }, latents, channels);
+      this.coords = coordinateChannels();
+      this.params = list;
+      return;
+    }
     // Decoder.
     add('dec/fc0/w', heUniform([latents, hidden], latents));
     add('dec/fc0/b', tf.zeros([hidden]));
@@ -121,6 +138,7 @@ export class BetaVae {
 
   /** Decoder output before the likelihood's link: logits [N, 64, 64, C] (sigmoid gives the image). */
   decode(zs: tf.Tensor2D): tf.Tensor4D {
+    if (this.coords !== undefined) return broadcastDecode(this.p, this.coords, zs, this.arch.channels);
     return tf.tidy(() => {
       const n = zs.shape[0];
       const f = this.arch.convFilters;
@@ -146,5 +164,6 @@ export class BetaVae {
 
   dispose(): void {
     for (const [, v] of this.params) v.dispose();
+    this.coords?.dispose();
   }
 }

@@ -10,10 +10,12 @@
  * assume; KL is the analytic KL(q(z|x) ‖ N(0, I)), summed over latents, averaged over the batch.
  * With DARLA's perceptual target (vision/vae/dae.ts) the reconstruction term is instead
  * ‖J(x̂) − J(x)‖² in a frozen denoising autoencoder's bottleneck, summed and batch-averaged.
+ * With a blur (vision/vae/augmented-recon.ts) the pixel term also compares blurred images.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { BetaVae } from './model.ts';
+import { augmentedReconstructionPerSample, type Blur } from './augmented-recon.ts';
 
 /** J: a frozen encoder whose code the perceptual reconstruction is measured in (the DAE). */
 export interface PerceptualTarget {
@@ -104,17 +106,20 @@ function logDensityGaussian(zs: tf.Tensor, mu: tf.Tensor, logvar: tf.Tensor): tf
 
 /**
  * The loss for one batch. `x` in [0, 1]; `noise` is ε ~ N(0, I) [N, L] for the reparameterisation
- * z = μ + σ ⊙ ε (passed in so the caller controls its seed); `step` sets the capacity C.
+ * z = μ + σ ⊙ ε (passed in so the caller controls its seed); `step` sets the capacity C; `blur`
+ * adds the augmented (blurred) reconstruction term to the pixel loss.
  */
-export function computeLoss(model: BetaVae, objective: Objective, x: tf.Tensor4D, noise: tf.Tensor2D, step: number, perceptual?: PerceptualTarget): LossTerms {
+export function computeLoss(model: BetaVae, objective: Objective, x: tf.Tensor4D, noise: tf.Tensor2D, step: number, perceptual?: PerceptualTarget, blur?: Blur): LossTerms {
   return tf.tidy(() => {
     const { mu, logvar } = model.encode(x);
     const zs = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), noise)) as tf.Tensor2D;
     const logits = model.decode(zs);
     const recon = (
-      perceptual === undefined
-        ? tf.mean(reconstructionPerSample(logits, x, model.arch.likelihood))
-        : tf.mean(tf.sum(tf.square(tf.sub(perceptual.features(tf.sigmoid(logits) as tf.Tensor4D), perceptual.features(x))), 1))
+      perceptual !== undefined
+        ? tf.mean(tf.sum(tf.square(tf.sub(perceptual.features(tf.sigmoid(logits) as tf.Tensor4D), perceptual.features(x))), 1))
+        : blur !== undefined && blur.weight > 0
+          ? tf.mean(augmentedReconstructionPerSample(reconstructionPerSample(logits, x, model.arch.likelihood), logits, x, model.arch.likelihood, blur))
+          : tf.mean(reconstructionPerSample(logits, x, model.arch.likelihood))
     ) as tf.Scalar;
     const klNd = gaussianKl(mu, logvar);
     const klPerDim = tf.mean(klNd, 0) as tf.Tensor1D;

@@ -171,7 +171,7 @@ export async function pretrain(config: PretrainConfig, opts: PretrainOptions): P
   const frozenDae = dae;
   const perceptual = frozenDae === undefined ? undefined : { features: (x: tf.Tensor4D) => daeFeatures(frozenDae, x) };
   const model = new BetaVae(config.arch, mixSeed(opts.seed, 0x1a17));
-  const trainer = new VaeTrainer(model, config.objective, { lr: config.lr, lrAt: (step) => lrAt(config, step), seed: opts.seed, perceptual });
+  const trainer = new VaeTrainer(model, config.objective, { lr: config.lr, lrAt: (step) => lrAt(config, step), seed: opts.seed, perceptual, blur: config.blur });
   const ckpts = new CheckpointDir(run.checkpointsDir);
 
   const latest = opts.resume ? ckpts.latest() : null;

@@ -9,6 +9,7 @@ import { mixSeed } from '../../envs/core/rng.ts';
 import { Adam } from '../train/adam.ts';
 import type { BetaVae } from './model.ts';
 import { betaAt, capacityAt, computeLoss, type Objective, type PerceptualTarget } from './objectives.ts';
+import type { Blur } from './augmented-recon.ts';
 import type { NamedArray } from '../checkpoint/format.ts';
 import { assignArrays, variablesToArrays } from '../checkpoint/tensors.ts';
 
@@ -47,6 +48,8 @@ export interface VaeTrainerOptions {
   seed: number;
   /** DARLA's β-VAE_DAE: measure reconstruction in this frozen encoder's code. */
   perceptual?: PerceptualTarget;
+  /** The augmented reconstruction term's blur (pixel target only). */
+  blur?: Blur;
 }
 
 export class VaeTrainer {
@@ -73,7 +76,7 @@ export class VaeTrainer {
     const varList = this.model.params.map(([, v]) => v);
     let terms: { recon: tf.Scalar; kl: tf.Scalar; klPerDim: tf.Tensor1D; tc?: tf.Scalar; mi?: tf.Scalar; dimKl?: tf.Scalar } | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const t = computeLoss(this.model, this.objective, x, noise, step, this.options.perceptual);
+      const t = computeLoss(this.model, this.objective, x, noise, step, this.options.perceptual, this.options.blur);
       // Keep the terms alive past variableGrads' scope to read them after.
       terms = { recon: tf.keep(t.recon), kl: tf.keep(t.kl), klPerDim: tf.keep(t.klPerDim) };
       if (t.tc) terms.tc = tf.keep(t.tc);
