@@ -133,7 +133,7 @@ export function createFrontend(kind: FrontendKind, opts: FrontendOptions): Front
         if (factors === undefined || typeof positionValues !== 'number') {
           throw new UserError('the oracle front-end needs info.factors and info.positionValues from the env (the shape world provides them)', 'frontend');
         }
-        oracleFeatures(factors as FactorValues, positionValues, out, i * ORACLE_FEATURE_SIZE);
+        oracleFeatures(factors as FactorValues, positionValues, out, i * ORACLE_FEATURE_SIZE, 0, infos[i]?.view === 'ego' ? 'ego' : 'top');
       }
     });
   }

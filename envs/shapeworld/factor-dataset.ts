@@ -8,7 +8,8 @@
  * Factors index a FactorSpace over the given variants (their value lists' union). Every categorical
  * factor is uniform over its values; the three positions are uniform over the placements in which
  * every object has its own cell, as on the board — so no frame hides the goal under the agent
- * (rejection sampling; the marginals are close to uniform). Variants with distractors add them as nuisance: their count, positions (clear of
+ * (rejection sampling; the marginals are close to uniform). In an agent-centred view the goal's and
+ * hazard's factors are window cells (factors.ts), drawn again until both fall on the board. Variants with distractors add them as nuisance: their count, positions (clear of
  * the objects) and colours come from the `rng` passed to render, not from the factors; without
  * distractors a frame depends on its factors only.
  */
@@ -16,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfd from '@tensorflow/tfjs-data';
 import type { GroundTruthData } from '../core/ground-truth.ts';
 import { Rng, mixSeed } from '../core/rng.ts';
-import { F, FACTOR_NAMES, FRAME_BYTES, FRAME_SIZE, FactorSpace, NUM_FACTORS } from './factors.ts';
+import { F, FACTOR_NAMES, FRAME_BYTES, FRAME_SIZE, FactorSpace, NUM_FACTORS, objectCell, objectPosition } from './factors.ts';
 import { DISTRACTOR_STRIDE, Painter } from './painter.ts';
 import { resolveVariant, type Variant, type VariantLike } from './variants.ts';
 
@@ -80,16 +81,26 @@ export class ShapeWorldDataset implements GroundTruthData {
    * one factor fixed, a placement always exists: the other objects can stand a cell away from it.
    */
   private separate(rows: Int32Array, o: number, fixed: number, rng: Rng): void {
-    const P = this.space.board.positionValues;
+    const sizes = this.factorSizes;
     while (!this.clear(rows, o)) {
-      for (const k of POSITION_FACTORS) if (k !== fixed) rows[o + k] = rng.int(P);
+      for (const k of POSITION_FACTORS) if (k !== fixed) rows[o + k] = rng.int(sizes[k]);
     }
   }
 
-  /** True when agent, goal and hazard of row `o` stand in three different cells. */
+  /**
+   * True when agent, goal and hazard of row `o` stand in three different cells of the board (in the
+   * ego view an object's window cell may fall off the board; such rows are drawn again).
+   */
   private clear(rows: Int32Array, o: number): boolean {
-    const apart = (a: number, b: number) => rows[o + a] !== rows[o + b] || rows[o + a + 1] !== rows[o + b + 1];
-    return apart(F.agent_x, F.goal_x) && apart(F.agent_x, F.hazard_x) && apart(F.goal_x, F.hazard_x);
+    const b = this.space.board;
+    const ax = rows[o + F.agent_x];
+    const ay = rows[o + F.agent_y];
+    const cell = (k: number): [number, number] => (k === F.agent_x ? [ax, ay] : [objectCell(b, rows[o + k], ax), objectCell(b, rows[o + k + 1], ay)]);
+    const [gx, gy] = cell(F.goal_x);
+    const [hx, hy] = cell(F.hazard_x);
+    const on = (x: number, y: number) => x >= 0 && x < b.gridSize && y >= 0 && y < b.gridSize;
+    if (!on(gx, gy) || !on(hx, hy)) return false;
+    return (ax !== gx || ay !== gy) && (ax !== hx || ay !== hy) && (gx !== hx || gy !== hy);
   }
 
   /** Like sampleFactors, with factor `factorIndex` held at `value` in every row. */
@@ -125,9 +136,12 @@ export class ShapeWorldDataset implements GroundTruthData {
       if (this.hasDistractors) {
         count = this.distractorCounts[rng.int(this.distractorCounts.length)];
         const d = this.distractorBuf;
-        const P = this.space.board.positionValues;
+        const b = this.space.board;
+        const P = b.positionValues;
+        const ax = factors[fo + F.agent_x];
+        const ay = factors[fo + F.agent_y];
         for (let j = 0; j < count; j++) {
-          // Clear of the three objects (a few tries; a crowded small board may leave one sharing a cell).
+          // A grid cell clear of the three objects (a few tries; a crowded small board may leave one sharing a cell).
           let x = 0;
           let y = 0;
           for (let t = 0; t < 64; t++) {
@@ -135,12 +149,14 @@ export class ShapeWorldDataset implements GroundTruthData {
             y = rng.int(P);
             let free = true;
             for (const k of OBJECT_X) {
-              if (x === factors[fo + k] && y === factors[fo + k + 1]) free = false;
+              const kx = k === F.agent_x ? ax : objectCell(b, factors[fo + k], ax);
+              const ky = k === F.agent_x ? ay : objectCell(b, factors[fo + k + 1], ay);
+              if (x === kx && y === ky) free = false;
             }
             if (free) break;
           }
-          d[j * DISTRACTOR_STRIDE] = x;
-          d[j * DISTRACTOR_STRIDE + 1] = y;
+          d[j * DISTRACTOR_STRIDE] = objectPosition(b, x, ax);
+          d[j * DISTRACTOR_STRIDE + 1] = objectPosition(b, y, ay);
           d[j * DISTRACTOR_STRIDE + 2] = rng.int(this.space.distractorColors.length);
         }
       }

@@ -3,8 +3,11 @@
  * caller's buffer, without allocating. A frame is a background copy (one memcpy from a prefilled
  * frame) plus alpha blits of the precomputed sprites: distractors, hazard, goal, then the agent
  * marker on top. Blending is integer arithmetic, so a frame is bit-identical on every machine.
+ * In the agent-centred view (`view: 'ego'`) the background copy already has the window's off-board
+ * cells in OFF_BOARD grey (one cached frame per background and agent cell), the objects are drawn
+ * at their window cells, and there is no agent sprite: the agent is the window's centre.
  */
-import { F, FRAME_BYTES, FRAME_SIZE, positionToPixel, type BoardGeometry, type FactorSpace } from './factors.ts';
+import { F, FRAME_BYTES, FRAME_SIZE, objectCell, positionToPixel, type BoardGeometry, type FactorSpace } from './factors.ts';
 import { agentMarker, shapeSprite, type AgentMarker, type Sprite } from './shapes.ts';
 import type { Rgb } from './variants.ts';
 
@@ -62,6 +65,9 @@ export function blit(out: Uint8Array, oo: number, sprite: Sprite, cx: number, cy
   }
 }
 
+/** The colour of window cells outside the board in the agent-centred view (never a background colour of a named variant). */
+export const OFF_BOARD: Rgb = [96, 96, 96];
+
 /** Number of int32 entries per distractor in a distractor list: x, y, colour index. */
 export const DISTRACTOR_STRIDE = 3;
 
@@ -73,6 +79,8 @@ export class Painter {
   private readonly numOrientations: number;
   private readonly board: BoardGeometry;
   private readonly marker: AgentMarker;
+  /** Ego view: background frames with the off-board cells drawn, by background index and agent cell. */
+  private readonly egoBackgrounds = new Map<number, Uint8Array>();
 
   constructor(readonly space: FactorSpace) {
     this.board = space.board;
@@ -92,7 +100,8 @@ export class Painter {
   paint(factors: ArrayLike<number>, fo: number, distractors: Int32Array | null, numDistractors: number, out: Uint8Array, oo: number): void {
     const s = this.space;
     const px = (p: number) => positionToPixel(this.board, p);
-    out.set(this.backgrounds[factors[fo + F.background]], oo);
+    const ego = this.board.view === 'ego';
+    out.set(ego ? this.egoBackground(factors[fo + F.background], factors[fo + F.agent_x], factors[fo + F.agent_y]) : this.backgrounds[factors[fo + F.background]], oo);
     const spriteIndex = factors[fo + F.scale] * this.numOrientations + factors[fo + F.orientation];
     if (distractors !== null) {
       const sprite = this.distractorSprites[spriteIndex];
@@ -105,9 +114,33 @@ export class Painter {
     blit(out, oo, this.hazardSprites[spriteIndex], px(factors[fo + F.hazard_x]), px(factors[fo + F.hazard_y]), c[0], c[1], c[2]);
     c = s.goalColors[factors[fo + F.goal_color]];
     blit(out, oo, this.goalSprites[spriteIndex], px(factors[fo + F.goal_x]), px(factors[fo + F.goal_y]), c[0], c[1], c[2]);
+    if (ego) return;
     const ax = px(factors[fo + F.agent_x]);
     const ay = px(factors[fo + F.agent_y]);
     blit(out, oo, this.marker.outline, ax, ay, 0, 0, 0);
     blit(out, oo, this.marker.fill, ax, ay, 255, 255, 255);
+  }
+
+  /** The ego view's background: everything that is not a board cell, seen from cell (ax, ay) (the window's margin too), in OFF_BOARD grey. */
+  private egoBackground(background: number, ax: number, ay: number): Uint8Array {
+    const b = this.board;
+    const key = (background * b.gridSize + ay) * b.gridSize + ax;
+    let frame = this.egoBackgrounds.get(key);
+    if (frame !== undefined) return frame;
+    frame = Uint8Array.from(this.backgrounds[background]);
+    const cells = b.objectPositionValues;
+    const origin = b.firstCentre - b.cellSize / 2;
+    // The board cell a pixel row / column shows, or −1 outside the window or the board.
+    const cellOf = (p: number, agent: number) => {
+      const w = Math.floor((p - origin) / b.cellSize);
+      const g = w < 0 || w >= cells ? -1 : objectCell(b, w, agent);
+      return g >= 0 && g < b.gridSize ? g : -1;
+    };
+    for (let y = 0; y < FRAME_SIZE; y++) {
+      const onRow = cellOf(y, ay) >= 0;
+      for (let x = 0; x < FRAME_SIZE; x++) if (!onRow || cellOf(x, ax) < 0) frame.set(OFF_BOARD, (y * FRAME_SIZE + x) * 3);
+    }
+    this.egoBackgrounds.set(key, frame);
+    return frame;
   }
 }

@@ -26,6 +26,10 @@ export const MAX_SCALE = 16;
 export const MAX_DISTRACTORS = 4;
 export const MIN_GRID = 4;
 export const MAX_GRID = 8;
+/** The views a variant can be drawn in (envs/shapeworld/factors.ts boardGeometry). */
+export const VIEWS = ['top', 'ego'] as const;
+export type View = (typeof VIEWS)[number];
+
 /** The board of a variant that does not say (the source's). */
 export const DEFAULT_GRID = 5;
 /** At most this many values per list, so every factor stays small (≤ 32 values). */
@@ -61,6 +65,11 @@ export const VariantSchema = z
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*$/, { error: 'expected a name of letters, digits, +, ., _ or -' }),
     description: z.string().default(''),
     gridSize: z.int().min(MIN_GRID).max(MAX_GRID).default(DEFAULT_GRID),
+    /**
+     * How the frame shows the board: 'top' (the whole board, fixed) or 'ego' (agent-centred: a window
+     * of 2·gridSize − 1 cells whose centre is the agent, off-board cells drawn grey, no agent sprite).
+     */
+    view: z.enum(VIEWS).default('top'),
     background: colorList,
     goal: RoleSchema,
     hazard: RoleSchema,
@@ -148,6 +157,8 @@ export function variantToJson(v: Variant): VariantInput {
     name: v.name,
     description: v.description,
     gridSize: v.gridSize,
+    // Only a non-default view is written, so the definitions recorded by earlier runs still match.
+    ...(v.view !== 'top' ? { view: v.view } : {}),
     background: v.background.map(toHex),
     goal: role(v.goal),
     hazard: role(v.hazard),
@@ -225,6 +236,12 @@ const NAMED_INPUTS: VariantInput[] = [
   },
   {
     ...SOURCE,
+    name: 'source-ego',
+    description: 'the source world seen agent-centred (its own task, not a transfer target of source): a 9×9-cell window of 6-px cells around the agent, off-board cells grey, 12-px objects',
+    view: 'ego',
+  },
+  {
+    ...SOURCE,
     name: 'classic',
     description: 'the first, harder world (its own task, not a transfer target of source): an 8×8 board of 8-px cells, goal hearts and hazard triangles of 9–11 px in four orientations',
     gridSize: 8,
@@ -243,9 +260,9 @@ export function listVariants(): Variant[] {
   return [...NAMED.values()];
 }
 
-/** Do two variants pose the same task (same board, same goal and hazard shapes)? Transfer compares only those. */
+/** Do two variants pose the same task (same board and view, same goal and hazard shapes)? Transfer compares only those. */
 export function sameTask(a: Variant, b: Variant): boolean {
-  return a.gridSize === b.gridSize && a.goal.shape === b.goal.shape && a.hazard.shape === b.hazard.shape;
+  return a.gridSize === b.gridSize && a.view === b.view && a.goal.shape === b.goal.shape && a.hazard.shape === b.hazard.shape;
 }
 
 /** The named variants that pose the source's task: the transfer targets (source first). */
@@ -392,7 +409,7 @@ export function checkHeldOut(source: Variant, target: Variant): HeldOutReport {
   const problems: string[] = [];
   if (!sameTask(source, target)) {
     problems.push(
-      `task differs: source is a ${source.gridSize}×${source.gridSize} board with goal/hazard shapes ${source.goal.shape}/${source.hazard.shape}, target's is ${target.gridSize}×${target.gridSize} with ${target.goal.shape}/${target.hazard.shape}`,
+      `task differs: source is a ${source.gridSize}×${source.gridSize} board (${source.view} view) with goal/hazard shapes ${source.goal.shape}/${source.hazard.shape}, target's is ${target.gridSize}×${target.gridSize} (${target.view} view) with ${target.goal.shape}/${target.hazard.shape}`,
     );
   }
   const claim = `target '${target.name}' claims it held out but`;

@@ -1,7 +1,9 @@
 /**
  * ShapeWorldEnv ('ShapeWorld-v0'): a 2D grid world seen as 64×64 RGB frames. An agent (white plus)
- * moves one cell per action on a gridSize×gridSize board of 8-px cells (default 8×8, the board
- * centred in the frame). Reaching the goal shape gives +1, touching the hazard shape −1; both
+ * moves one cell per action on a gridSize×gridSize board (the source: 5×5 cells of 12 px filling the
+ * frame; the variant `classic`: 8×8 cells of 8 px). A variant's `view` draws the board whole and
+ * fixed ('top', the default) or agent-centred ('ego': a window of 2·gridSize − 1 cells around the
+ * agent, off-board cells grey, no agent sprite; factors.ts says how positions read then). Reaching the goal shape gives +1, touching the hazard shape −1; both
  * terminate. Every other step costs `stepCost` (−0.01 by default). The registry adds a 50-step
  * TimeLimit (truncation). Actions: Discrete(5) — 0 noop, 1 up, 2 down, 3 left, 4 right; moving into
  * the edge leaves the agent in place. Distractor objects (in variants that have them) are passable
@@ -17,10 +19,10 @@ import { UserError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import { Box } from '../core/spaces/box.ts';
 import { Discrete } from '../core/spaces/discrete.ts';
-import { F, FACTOR_NAMES, FRAME_BYTES, FRAME_SIZE, FactorSpace, NUM_FACTORS, cellToPosition, type BoardGeometry, type ShapeWorldFactors } from './factors.ts';
+import { F, FACTOR_NAMES, FRAME_BYTES, FRAME_SIZE, FactorSpace, NUM_FACTORS, cellToPosition, objectPosition, type BoardGeometry, type ShapeWorldFactors } from './factors.ts';
 import { DISTRACTOR_STRIDE, Painter } from './painter.ts';
 import { SHAPES } from './shapes.ts';
-import { fieldPath, resolveVariant, type Variant, type VariantInput } from './variants.ts';
+import { fieldPath, resolveVariant, type Variant, type VariantInput, type View } from './variants.ts';
 
 export const ACTIONS = ['noop', 'up', 'down', 'left', 'right'] as const;
 export const ACTION_DX = [0, 0, 0, -1, 1] as const;
@@ -146,8 +148,7 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
     if (nx >= 0 && nx < g && ny >= 0 && ny < g) {
       c[0] = nx;
       c[1] = ny;
-      this.factors[F.agent_x] = cellToPosition(this.board, nx);
-      this.factors[F.agent_y] = cellToPosition(this.board, ny);
+      this.syncPositions();
     }
     let reward = this.stepCost;
     let terminated = false;
@@ -192,7 +193,7 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
     return out;
   }
 
-  private info(): { factors: ShapeWorldFactors; variant: string; positionValues: number } {
+  private info(): { factors: ShapeWorldFactors; variant: string; positionValues: number; view: View } {
     const f = this.factors;
     const factors = {} as ShapeWorldFactors;
     for (let k = 0; k < NUM_FACTORS; k++) factors[FACTOR_NAMES[k]] = f[k];
@@ -204,11 +205,10 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
       const o = i * DISTRACTOR_STRIDE;
       factors.distractors.push({ x: this.distractors[o], y: this.distractors[o + 1], color: this.distractors[o + 2], shape });
     }
-    return { factors, variant: this.variant.name, positionValues: this.board.positionValues };
+    return { factors, variant: this.variant.name, positionValues: this.board.positionValues, view: this.board.view };
   }
 
   private setCells(agent: readonly number[], goal: readonly number[], hazard: readonly number[]): void {
-    const b = this.board;
     const c = this.cells;
     c[0] = agent[0];
     c[1] = agent[1];
@@ -216,22 +216,35 @@ export class ShapeWorldEnv extends Env<Uint8Array, number> {
     c[3] = goal[1];
     c[4] = hazard[0];
     c[5] = hazard[1];
-    const f = this.factors;
-    f[F.agent_x] = cellToPosition(b, c[0]);
-    f[F.agent_y] = cellToPosition(b, c[1]);
-    f[F.goal_x] = cellToPosition(b, c[2]);
-    f[F.goal_y] = cellToPosition(b, c[3]);
-    f[F.hazard_x] = cellToPosition(b, c[4]);
-    f[F.hazard_y] = cellToPosition(b, c[5]);
+    this.syncPositions();
   }
 
   private setDistractor(i: number, x: number, y: number, color: number): void {
     this.distractorCells[2 * i] = x;
     this.distractorCells[2 * i + 1] = y;
-    const o = i * DISTRACTOR_STRIDE;
-    this.distractors[o] = cellToPosition(this.board, x);
-    this.distractors[o + 1] = cellToPosition(this.board, y);
-    this.distractors[o + 2] = color;
+    this.distractors[i * DISTRACTOR_STRIDE + 2] = color;
+    this.syncPositions();
+  }
+
+  /**
+   * The position factors (and the painter's distractor positions) from the cells: the agent's cell,
+   * and the objects' cells ('top') or window cells around the agent ('ego', so they move when it does).
+   */
+  private syncPositions(): void {
+    const b = this.board;
+    const c = this.cells;
+    const f = this.factors;
+    f[F.agent_x] = cellToPosition(b, c[0]);
+    f[F.agent_y] = cellToPosition(b, c[1]);
+    f[F.goal_x] = objectPosition(b, c[2], c[0]);
+    f[F.goal_y] = objectPosition(b, c[3], c[1]);
+    f[F.hazard_x] = objectPosition(b, c[4], c[0]);
+    f[F.hazard_y] = objectPosition(b, c[5], c[1]);
+    for (let i = 0; i < this.variant.distractors.count; i++) {
+      const o = i * DISTRACTOR_STRIDE;
+      this.distractors[o] = objectPosition(b, this.distractorCells[2 * i], c[0]);
+      this.distractors[o + 1] = objectPosition(b, this.distractorCells[2 * i + 1], c[1]);
+    }
   }
 
   private drawAppearance(): void {

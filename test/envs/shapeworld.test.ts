@@ -124,13 +124,13 @@ describe('ShapeWorld determinism, factors and rendering', () => {
     }
   });
 
-  it('draws the same agent marker in every variant', () => {
+  it('draws the same agent marker in every top-view variant', () => {
     const patch = (obs: Uint8Array, cx: number, cy: number) => {
       const out: number[] = [];
       for (let y = cy - 3; y < cy + 3; y++) for (let x = cx - 1; x < cx + 1; x++) out.push(...obs.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3));
       return out;
     };
-    for (const v of listVariants()) {
+    for (const v of listVariants().filter((x) => x.view === 'top')) {
       const env = new ShapeWorldEnv({ variant: v });
       const { observation } = env.reset(scene([2, 2], [4, 4], [0, 4]));
       // The plus's vertical bar (2 px wide, 6 px tall around the centre of cell (2, 2)) is white.

@@ -28,7 +28,7 @@ import {
 
 describe('named variants', () => {
   it('exist, round-trip through JSON, and keep every factor small', () => {
-    expect(variantNames()).toEqual(['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination', 'classic']);
+    expect(variantNames()).toEqual(['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination', 'source-ego', 'classic']);
     expect(transferVariantNames()).toEqual(['source', 'color-shift', 'background-shift', 'scale-shift', 'distractor', 'recombination']);
     for (const v of listVariants()) {
       expect(parseVariantConfig(JSON.parse(JSON.stringify(variantToJson(v))))).toEqual(v);
@@ -36,7 +36,8 @@ describe('named variants', () => {
       expect(v.goal.shape).toBe(classic ? 'heart' : 'square');
       expect(v.hazard.shape).toBe(classic ? 'triangle' : 'ring');
       expect(v.gridSize).toBe(classic ? 8 : 5);
-      expect(sameTask(getVariant('source'), v)).toBe(!classic);
+      expect(v.view).toBe(v.name === 'source-ego' ? 'ego' : 'top');
+      expect(sameTask(getVariant('source'), v)).toBe(!classic && v.name !== 'source-ego');
     }
   });
 
@@ -52,7 +53,8 @@ describe('named variants', () => {
     const rec = getVariant('recombination');
     expect(new Set([...rec.goal.colors, ...rec.hazard.colors].map(String))).toEqual(new Set([...source.goal.colors, ...source.hazard.colors].map(String)));
     // The first world is kept as its own task, never a transfer target of the source.
-    expect(checkHeldOut(source, getVariant('classic')).problems[0]).toMatch(/task differs: source is a 5×5 board .* target's is 8×8/);
+    expect(checkHeldOut(source, getVariant('classic')).problems[0]).toMatch(/task differs: source is a 5×5 board \(top view\) .* target's is 8×8/);
+    expect(checkHeldOut(source, getVariant('source-ego')).problems[0]).toMatch(/task differs: .*target's is 5×5 \(ego view\)/);
   });
 
   it('catches false held-out claims and task changes', () => {
