@@ -16,6 +16,7 @@ import { encodeFrames } from '../../vision/vae/frames.ts';
 import { sampleFrames } from '../../vision/vae/evaluate.ts';
 import { exportShippedVision, loadShippedVision, type Provenance } from '../../vision/vae/shipped.ts';
 import { UserError } from '../../envs/core/errors.ts';
+import { CheckpointDir, loadCheckpoint } from '../../vision/checkpoint/format.ts';
 import { RunDir } from '../../envs/util/run-dir.ts';
 
 const TINY = PretrainConfigSchema.parse({
@@ -79,6 +80,13 @@ describe('shipped vision', () => {
     }
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/saw variant\(s\) source as they were defined when it trained, and they have changed since; retrain it \(darla pretrain --preset long --seed 0\) or run the pipeline with --train-vision/);
+
+    // An architecture the code no longer builds (here a decoder kind it does not know): refused, naming the command.
+    fs.writeFileSync(file, JSON.stringify(good));
+    const ckpts = new CheckpointDir(path.join(root, 'darla', 'checkpoints'));
+    const saved = loadCheckpoint(ckpts.latest()!);
+    ckpts.save({ meta: { ...saved.meta, arch: { ...(saved.meta.arch as object), decoder: 'mlp' } }, arrays: saved.arrays });
+    expect(() => loadShippedVision('darla', root)).toThrow(/architecture this version no longer builds .*retrain it \(darla pretrain --preset long --seed 0\)/);
   });
 
   it('uses a long recipe whose schedule does not depend on its planned length', async () => {

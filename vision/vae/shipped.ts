@@ -7,7 +7,8 @@
  *
  * The pipeline uses them unless told to train from scratch; before it does, `loadShippedVision`
  * checks that the checkpoint's fingerprint is the recorded one and that the variants it saw are
- * still defined as they were (a changed world makes a shipped model stale: refused with advice).
+ * still defined as they were (a changed world makes a shipped model stale: refused with advice), and
+ * that its architecture is one the code still builds (else: refused, naming the retraining command).
  * `exportShippedVision` turns a finished pretraining run into such a folder.
  */
 import fs from 'node:fs';
@@ -19,6 +20,7 @@ import { readJsonLines, writeFileAtomic, writeJsonAtomic } from '../../envs/util
 import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import { CheckpointDir, loadCheckpoint } from '../checkpoint/format.ts';
 import { fingerprintArrays, resolveVaeCheckpoint, VAE_CHECKPOINT_KIND, type VaeCheckpointMeta } from './load.ts';
+import { VaeArchSchema } from './model.ts';
 
 export const SHIPPED_KINDS = ['darla', 'entangled'] as const;
 export type ShippedKind = (typeof SHIPPED_KINDS)[number];
@@ -66,6 +68,13 @@ export function loadShippedVision(kind: ShippedKind, root = SHIPPED_ROOT): Shipp
   const fp = fingerprintArrays(ckpt.arrays);
   if (fp !== provenance.fingerprint) {
     throw new UserError(`the shipped ${kind} β-VAE in ${dir} has weights ${fp}, but its provenance records ${provenance.fingerprint}; restore it from git, or train the vision with --train-vision`, 'vision');
+  }
+  if (!VaeArchSchema.safeParse(ckpt.meta.arch).success) {
+    throw new UserError(
+      `the shipped ${kind} β-VAE in ${dir} was saved from an architecture this version no longer builds (${stableStringify(ckpt.meta.arch)}); ` +
+        `retrain it (${provenance.command}) or run the pipeline with --train-vision`,
+      'vision',
+    );
   }
   const now = variantDefinitions(Object.keys(provenance.variants));
   const changed = Object.keys(provenance.variants).filter((name) => stableStringify(now[name]) !== stableStringify(provenance.variants[name]));
