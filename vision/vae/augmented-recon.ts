@@ -5,9 +5,9 @@
  *   L_aug(x̂, x) = (1 − w)·L(x̂, x) + w·L(K∗x̂, K∗x)
  * L is the model's likelihood term summed over pixels (Bernoulli: cross-entropy of the blurred
  * probabilities against the blurred target; Gaussian: ½(K∗x̂ − K∗x)²). K is a normalised Gaussian
- * (σ in pixels, truncated at 3σ) or box (width in pixels), applied separably per channel as two
- * convolutions with zero padding — ops the wasm kernels already run, about 2·k·C² multiply-adds per
- * pixel (σ = 6: ~1% of a training step's arithmetic).
+ * (σ in pixels, truncated at 3σ) or box (width in pixels), applied separably to each channel with
+ * zero padding as two products with a banded 64×64 matrix (blurImages) — matmuls, which the wasm
+ * kernels run fast; scripts/bench/decoders.ts measures what the term costs per step.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -52,17 +52,33 @@ export function blurTaps(blur: Blur): Float32Array {
   return Float32Array.from(taps, (v) => v / sum);
 }
 
-/** K∗x for images [N, H, W, C]: the separable blur, each channel on its own, zero padding. */
+/**
+ * The banded size×size matrix of a 1-D blur with zero padding: (row · B)[j] = Σ_i row[i]·taps[j − i + r].
+ * Symmetric for the symmetric kernels here, so it blurs rows (x·B) and columns alike.
+ */
+export function blurMatrix(taps: Float32Array, size: number): Float32Array {
+  const r = (taps.length - 1) / 2;
+  const m = new Float32Array(size * size);
+  for (let i = 0; i < size; i++) {
+    for (let j = Math.max(0, i - r); j <= Math.min(size - 1, i + r); j++) m[i * size + j] = taps[j - i + r];
+  }
+  return m;
+}
+
+/**
+ * K∗x for images [N, H, W, C]: the separable blur, each channel on its own, zero padding —
+ * as two plain matrix products with the banded blur matrix (one along the rows, one along the
+ * columns), which the matmul kernels run far faster than one-channel convolutions with long taps.
+ */
 export function blurImages(x: tf.Tensor4D, taps: Float32Array): tf.Tensor4D {
   return tf.tidy(() => {
-    const k = taps.length;
-    const c = x.shape[3];
-    // Filters [k, 1, C, C] and [1, k, C, C] whose off-diagonal (cross-channel) entries are zero.
-    const column = new Float32Array(k * c * c);
-    for (let t = 0; t < k; t++) for (let ch = 0; ch < c; ch++) column[t * c * c + ch * c + ch] = taps[t];
-    const vertical = tf.tensor4d(column, [k, 1, c, c]);
-    const horizontal = tf.tensor4d(column, [1, k, c, c]);
-    return tf.conv2d(tf.conv2d(x, vertical, 1, 'same'), horizontal, 1, 'same');
+    const [n, h, w, c] = x.shape;
+    const bw = tf.tensor2d(blurMatrix(taps, w), [w, w]);
+    const bh = h === w ? bw : tf.tensor2d(blurMatrix(taps, h), [h, h]);
+    // [N, C, H, W]: blur along W, then along H (transposed to the last axis), then back to NHWC.
+    const rows = tf.matMul(tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n * c * h, w]), bw);
+    const cols = tf.matMul(tf.reshape(tf.transpose(tf.reshape(rows, [n, c, h, w]), [0, 1, 3, 2]), [n * c * w, h]), bh);
+    return tf.transpose(tf.reshape(cols, [n, c, w, h]), [0, 3, 2, 1]) as tf.Tensor4D;
   });
 }
 
