@@ -1,5 +1,5 @@
 /**
- * `darla pretrain`'s round-three flags — --decoder and the augmented loss's --blur-* — from the
+ * `darla pretrain`'s round-three flags — --decoder, the augmented loss's --blur-* and a variant's view — from the
  * command line: bad values exit 2 naming the flag or field with nothing written, and a tiny run
  * records the decoder and the blur in its config.json and checkpoint architecture.
  */
@@ -18,6 +18,8 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('pretrain --decoder and --blur-*', () => {
   it('refuses bad values with exit 2, naming the flag, and writes nothing', () => {
+    const sideways = path.join(tmp, 'sideways.json');
+    fs.writeFileSync(sideways, JSON.stringify({ name: 'sideways', view: 'side', background: ['#000000'], goal: { shape: 'square', colors: ['#ff0000'] }, hazard: { shape: 'ring', colors: ['#0000ff'] }, scales: [12], orientations: [0] }));
     const cases: [string[], RegExp][] = [
       [['--decoder', 'mlp'], /--decoder/],
       [['--blur-kernel', 'median'], /--blur-kernel/],
@@ -27,6 +29,7 @@ describe('pretrain --decoder and --blur-*', () => {
       [['--blur-kernel', 'box', '--blur-sigma', '3'], /--blur-sigma applies to --blur-kernel gaussian/],
       [['--blur-kernel', 'gaussian', '--blur-width', '5'], /--blur-width applies to --blur-kernel box/],
       [['--blur-kernel', 'gaussian', '--target', 'dae'], /blur.*pixel reconstruction only/],
+      [['--variants', sideways], /view/],
     ];
     for (const [args, message] of cases) {
       const dir = path.join(tmp, 'refused');
