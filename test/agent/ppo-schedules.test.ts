@@ -21,12 +21,37 @@ import { makeTaskEnvs, resolveTask } from '../../agent/tasks.ts';
 import { Rng } from '../../envs/core/rng.ts';
 import type { MetricRecord } from '../../envs/util/run-dir.ts';
 import { Adam } from '../../vision/train/adam.ts';
+import { Env, type ResetArgs, type ResetResult, type StepResult } from '../../envs/core/env.ts';
+import { register, registeredIds } from '../../envs/core/registry.ts';
+import { Box, type BoxValue } from '../../envs/core/spaces/box.ts';
+import { Discrete } from '../../envs/core/spaces/discrete.ts';
 import { registerTinyEnvs } from './tiny-envs.ts';
+
+/** Observes (1, 0) until its 20th step, then (1, +Inf): the loss stays finite, the gradient does not. */
+class InfLaterEnv extends Env<BoxValue, number> {
+  readonly observationSpace = new Box(-Infinity, Infinity, [2], 'float32');
+  readonly actionSpace = new Discrete(2);
+  private steps = 0;
+  private obs(): Float32Array {
+    return Float32Array.of(1, this.steps >= 20 ? Number.POSITIVE_INFINITY : 0);
+  }
+  reset(_args?: ResetArgs): ResetResult<BoxValue> {
+    return { observation: this.obs(), info: {} };
+  }
+  step(action: number): StepResult<BoxValue> {
+    this.steps++;
+    return { observation: this.obs(), reward: action, terminated: this.steps % 4 === 0, truncated: false, info: {} };
+  }
+  render() {
+    return null;
+  }
+}
 
 let tmp: string;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   registerTinyEnvs();
+  if (!registeredIds().includes('test/InfLater-v0')) register({ id: 'test/InfLater-v0', entryPoint: () => new InfLaterEnv() });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'darla-ppo-sched-'));
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -119,5 +144,20 @@ describe('non-finite guard', () => {
     optimizer.dispose();
     policy.dispose();
     envs.close();
+  });
+
+  it('stops trainAgent with NonFiniteLossError and keeps the last good checkpoint', async () => {
+    // 2 envs × 8 steps per update (autoreset steps included): each env's 20th step comes in update 3
+    // or 4; every update before it is checkpointed.
+    const dir = path.join(tmp, 'inf-later');
+    const cfg = { env: 'test/InfLater-v0', frontend: 'state', numEnvs: 2, numSteps: 8, numMinibatches: 1, updateEpochs: 1, hidden: [4], totalSteps: 16 * 6, evalInterval: 0, evalEpisodes: 1, checkpointInterval: 1 };
+    const err = await trainAgent(cfg, { runDir: dir }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteLossError);
+    const failedAt = Number(/at update (\d+)/.exec((err as Error).message)?.[1]);
+    expect(failedAt).toBeGreaterThanOrEqual(3);
+    expect(failedAt).toBeLessThanOrEqual(4);
+    const ckpt = loadPolicyCheckpoint(dir);
+    expect(ckpt.meta.update).toBe(failedAt - 1);
+    for (const [name, a] of Object.entries(ckpt.arrays)) expect(Array.from(a.data).every(Number.isFinite), name).toBe(true);
   });
 });
