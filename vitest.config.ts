@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The default output, then a list of every skipped test with its reason (no silent skips).
+    reporters: ['default', './test/support/skipped-reporter.ts'],
   },
 });

@@ -18,7 +18,7 @@ import type { EpisodeStats } from '../envs/core/wrappers/record-episode-statisti
 import { RunDir, stableStringify, type MetricRecord } from '../envs/util/run-dir.ts';
 import { CheckpointDir } from '../vision/checkpoint/format.ts';
 import { assignArrays } from '../vision/checkpoint/tensors.ts';
-import { Adam } from '../vision/train/adam.ts';
+import { Adam, globalGradNorm } from '../vision/train/adam.ts';
 import { loadVae, type LoadedVae } from '../vision/vae/load.ts';
 import { probabilitiesRow } from './categorical.ts';
 import { loadPolicyCheckpoint, POLICY_CHECKPOINT_KIND, policyCheckpoint, withRunRelativeEncoder, type PolicyCheckpointMeta } from './checkpoint.ts';
@@ -427,8 +427,12 @@ interface MinibatchStats {
   gradNorm: number;
 }
 
-/** One gradient step on one minibatch of real transitions. */
-function updateMinibatch(
+/**
+ * One gradient step on one minibatch of real transitions. The loss terms and the global gradient
+ * norm are read back first, and a non-finite one throws NonFiniteLossError before the optimizer
+ * runs: the weights and Adam's moments are exactly what they were (exported for its tests).
+ */
+export function updateMinibatch(
   net: ActorCritic,
   optimizer: Adam,
   frontend: Frontend,
@@ -465,8 +469,13 @@ function updateMinibatch(
     }
     const named: Record<string, tf.Tensor> = {};
     for (const [name, v] of net.params) named[name] = grads[v.name];
-    const { gradNorm } = optimizer.apply(named);
-    if (!Number.isFinite(gradNorm)) throw new NonFiniteLossError(`non-finite gradient norm at update ${update}: training stopped (the last checkpoint is kept; try a lower --lr)`);
+    // The check comes before the update: Adam's clip factor min(1, c/NaN) is NaN and would poison
+    // the weights and both moments.
+    const gradNorm = globalGradNorm(named);
+    if (!Number.isFinite(gradNorm)) {
+      throw new NonFiniteLossError(`non-finite gradient norm at update ${update}: training stopped before applying it (the last checkpoint is kept; try a lower --lr)`);
+    }
+    optimizer.apply(named, gradNorm);
     return { pgLoss: d[1], vLoss: d[2], entropy: d[3], approxKl: d[4], oldApproxKl: d[5], clipFraction: d[6], gradNorm };
   } finally {
     value.dispose();

@@ -58,9 +58,20 @@ interface TransferRowJson {
   ratio: { mean: number; lo: number; hi: number } | null;
   successRate: { mean: number } | null;
   successRatio?: { mean: number; lo: number; hi: number } | null;
+  /** Success rate on the policies' own (source) variant. */
+  sourceSuccess?: { mean: number } | null;
   visionSaw: string;
   policySaw: string;
 }
+
+/**
+ * An agent "solved the source world" at this held-out success rate or above; only such agents'
+ * transfer ratios are compared (a ratio of two poor success rates says nothing about transfer).
+ */
+export const SOLVED_SOURCE_SUCCESS = 0.5;
+
+/** Two success ratios closer than this are read as a tie. */
+const RATIO_TIE = 0.02;
 
 /** Plain-language sentences about what the numbers say (no claim the numbers do not make). */
 export function readingOfResults(scores: Record<'darla' | 'entangled', Json | null>, transferRows: TransferRowJson[], agents: { kind: string; success: number | null }[]): string[] {
@@ -91,27 +102,46 @@ export function readingOfResults(scores: Record<'darla' | 'entangled', Json | nu
     if (rows.length === 0) continue;
     const ci = (r: TransferRowJson) => `${r.successRatio!.mean.toFixed(2)} [${r.successRatio!.lo.toFixed(2)}, ${r.successRatio!.hi.toFixed(2)}]`;
     const parts = rows.map((r) => `${r.agent} ${ci(r)}`);
-    const darla = rows.find((r) => r.agent === 'darla');
-    const others = rows.filter((r) => r.agent === 'pixels' || r.agent === 'entangled');
-    let verdict = '';
-    if (darla && others.length > 0) {
-      const best = others.reduce((a, b) => (b.successRatio!.mean > a.successRatio!.mean ? b : a));
-      const d = darla.successRatio!;
-      const o = best.successRatio!;
-      verdict =
-        d.lo > o.hi
-          ? ` DARLA keeps more of its source success than every baseline on ${variant}, beyond the 95% intervals.`
-          : d.mean > o.mean
-          ? ` DARLA keeps more of its source success than the baselines on ${variant} on average, but its interval overlaps ${best.agent}'s.`
-          : ` DARLA does not keep more of its source success than ${best.agent} on ${variant} in this run.`;
-    }
+    const verdict = darlaVerdict(variant, rows, det);
     out.push(`Zero-shot on ${variant}, target/source success ratios (mean [95% CI over training seeds]) are: ${parts.join(', ')}.${verdict}`);
   }
-  const unsolved = det.filter((r) => r.variant === 'source' && r.successRate !== null && r.successRate.mean < 0.5).map((r) => r.agent);
+  const unsolved = det.filter((r) => r.variant === 'source' && r.successRate !== null && r.successRate.mean < SOLVED_SOURCE_SUCCESS).map((r) => r.agent);
   if (unsolved.length > 0) {
-    out.push(`Ratios are only meaningful for agents that solved the source world; ${[...new Set(unsolved)].join(', ')} did not (source success below 50%), so their ratios compare two poor returns.`);
+    out.push(`Ratios are only meaningful for agents that solved the source world; ${[...new Set(unsolved)].join(', ')} did not (source success below ${pct(SOLVED_SOURCE_SUCCESS)}), so their ratios compare two poor returns.`);
   }
   return out;
+}
+
+/** An agent's source success: the row's own record, else the agent's deterministic row on 'source'. */
+function sourceSuccessOf(row: TransferRowJson, det: TransferRowJson[]): number | null {
+  if (row.sourceSuccess != null) return row.sourceSuccess.mean;
+  const src = det.find((r) => r.agent === row.agent && r.variant === 'source');
+  return src?.successRate?.mean ?? null;
+}
+
+/**
+ * The sentence comparing DARLA's success ratio on one variant with every other agent's — only
+ * among agents that solved the source world (source success ≥ SOLVED_SOURCE_SUCCESS), and said so.
+ */
+function darlaVerdict(variant: string, rows: TransferRowJson[], det: TransferRowJson[]): string {
+  const darla = rows.find((r) => r.agent === 'darla');
+  if (darla === undefined) return '';
+  const bar = pct(SOLVED_SOURCE_SUCCESS);
+  const darlaSource = sourceSuccessOf(darla, det);
+  if (darlaSource === null || darlaSource < SOLVED_SOURCE_SUCCESS) {
+    return ` DARLA's ratio is not compared with the others': it did not solve the source world (source success ${pct(darlaSource)}, below ${bar}).`;
+  }
+  const solved = rows.filter((r) => r.agent !== 'darla' && (sourceSuccessOf(r, det) ?? 0) >= SOLVED_SOURCE_SUCCESS);
+  if (solved.length === 0) return ` No other agent solved the source world (source success ≥ ${bar}), so DARLA's ratio is compared with none.`;
+  const among = `Among the agents that solved the source world (source success ≥ ${bar})`;
+  const best = solved.reduce((a, b) => (b.successRatio!.mean > a.successRatio!.mean ? b : a));
+  const d = darla.successRatio!;
+  const o = best.successRatio!;
+  const names = solved.map((r) => r.agent).join(', ');
+  if (d.lo > o.hi) return ` ${among}, DARLA keeps more of its source success on ${variant} than every other (${names}), beyond the 95% intervals.`;
+  if (Math.abs(d.mean - o.mean) < RATIO_TIE) return ` ${among}, DARLA and ${best.agent} keep about the same share of their source success on ${variant}.`;
+  if (d.mean > o.mean) return ` ${among}, DARLA keeps more of its source success on ${variant} than the others (${names}) on average, but its interval overlaps ${best.agent}'s.`;
+  return ` ${among}, DARLA keeps less of its source success on ${variant} than ${best.agent}.`;
 }
 
 /** One shipped encoder in words: objective, data, steps, hours, machine, command, fingerprint. */

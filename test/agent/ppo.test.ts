@@ -43,15 +43,14 @@ describe('PPO learns tiny tasks', () => {
     expect(r.finalEval!.meanReturn).toBe(1);
   });
 
-  it('solves a corridor (reach the end in the fewest steps) in a few seconds', async () => {
-    const t0 = performance.now();
+  // Its speed is measured by `darla bench agent` (ppo_env_steps_per_sec_*), not asserted here: a
+  // wall-time bound is flaky on a loaded runner; vitest's timeout still stops a gross slowdown.
+  it('solves a corridor (reach the end in the fewest steps)', async () => {
     const r = await trainAgent({ ...corridor, totalSteps: 2048 });
-    const seconds = (performance.now() - t0) / 1000;
     // Four steps right: return 1 − 3·0.01.
     expect(r.finalEval!.successRate).toBe(1);
     expect(r.finalEval!.meanLength).toBe(4);
     expect(r.finalEval!.meanReturn).toBeCloseTo(0.97, 5);
-    expect(seconds).toBeLessThan(20);
   });
 
   it('A2C (same code, one epoch over one minibatch) solves the corridor too', async () => {

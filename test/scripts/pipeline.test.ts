@@ -47,12 +47,14 @@ describe('pipeline (tiny preset)', () => {
     expect(html.match(/<img src="(?!data:)[^"]*"/g) ?? []).toEqual([]);
     expect(fs.readFileSync(path.join(dir, 'images', 'learning_curves.svg'), 'utf8')).toMatch(/^<svg/);
 
-    // A second run skips every finished stage.
-    const t0 = performance.now();
+    // A second run skips every finished stage: no piece runs, so no piece's time grows (a timing
+    // bound here would be flaky on a loaded runner; what ran is the thing to check).
+    const readTimings = () => JSON.parse(fs.readFileSync(path.join(dir, 'timings.json'), 'utf8')) as StageTiming[];
+    const firstTimings = readTimings();
     const again = await runPipeline(PRESETS.tiny, { runDir: dir, seed: 3, quiet: true, backend: 'wasm', jobs: 2, log: quietLog });
     expect(again.completed).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(15_000);
-    const timings = JSON.parse(fs.readFileSync(path.join(dir, 'timings.json'), 'utf8')) as StageTiming[];
+    const timings = readTimings();
+    expect(timings).toEqual(firstTimings);
     expect(timings.every((t) => t.seconds > 0)).toBe(true);
     // Its config.json holds the full definition of every variant it used.
     const record = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { variants: Record<string, unknown> };

@@ -93,7 +93,7 @@ async function expectDrawnFrameMatches(page: Page): Promise<void> {
     .toBe(true);
 }
 
-describe.skipIf(!haveChromium)('viewer in headless Chromium', () => {
+describe.skipIf(!haveChromium)(haveChromium ? 'viewer in headless Chromium' : `viewer in headless Chromium SKIPPED: no Chromium at ${CHROMIUM}`, () => {
   let viewer: PlayViewer;
   let context: BrowserContext;
   let page: Page;

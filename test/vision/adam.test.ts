@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam } from '../../vision/train/adam.ts';
+import { Adam, globalGradNorm } from '../../vision/train/adam.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -28,6 +28,27 @@ describe('Adam (PyTorch rule)', () => {
     // After clipping the first Adam step moves each coordinate by lr·sign(g) regardless of scale.
     expect(Array.from(a.dataSync())[0]).toBeCloseTo(-1, 5);
     opt.dispose();
+  });
+
+  it('clips by the norm the caller already measured (globalGradNorm), seen in the first moment', () => {
+    const grads = () => ({ a: tf.tensor1d([3, 0]), b: tf.scalar(4) });
+    expect(globalGradNorm(grads())).toBeCloseTo(5, 6);
+    const firstMoment = (known: number | undefined) => {
+      const a = tf.variable(tf.tensor1d([0, 0]));
+      const b = tf.variable(tf.scalar(0));
+      const opt = new Adam([['a', a], ['b', b]], { lr: 1, maxGradNorm: 1 });
+      const info = opt.apply(grads(), known);
+      const m = Array.from(opt.getState().arrays['adam/m/a'].data);
+      opt.dispose();
+      return { gradNorm: info.gradNorm, m };
+    };
+    // m = (1 − β1)·g·min(1, c/‖g‖): 0.1·3·(1/5) = 0.06, whether the norm is measured here or passed in.
+    const measured = firstMoment(undefined);
+    const passed = firstMoment(5);
+    expect(measured.m[0]).toBeCloseTo(0.06, 6);
+    expect(passed).toEqual({ gradNorm: 5, m: measured.m });
+    // The passed norm is trusted as given (the caller measured these very gradients).
+    expect(firstMoment(10).m[0]).toBeCloseTo(0.03, 6);
   });
 
   it('resumes bit-exactly from saved state', () => {

@@ -23,6 +23,11 @@ export interface AdamStepInfo {
   gradNorm: number;
 }
 
+/** The global L2 norm of a set of gradients, read back as a number (what clipping measures). */
+export function globalGradNorm(grads: Record<string, tf.Tensor>): number {
+  return tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+}
+
 export class Adam {
   readonly beta1: number;
   readonly beta2: number;
@@ -50,8 +55,12 @@ export class Adam {
     }
   }
 
-  /** Applies one update. `grads` maps each param's name to its gradient (all params must be present). */
-  apply(grads: Record<string, tf.Tensor>): AdamStepInfo {
+  /**
+   * Applies one update. `grads` maps each param's name to its gradient (all params must be present).
+   * `knownGradNorm`: the global norm of exactly these gradients when the caller has already read it
+   * back (to check it before updating), so it is not computed twice.
+   */
+  apply(grads: Record<string, tf.Tensor>, knownGradNorm?: number): AdamStepInfo {
     this.t += 1;
     const t = this.t;
     const bc1 = 1 - Math.pow(this.beta1, t);
@@ -59,7 +68,7 @@ export class Adam {
     let gradNorm = Number.NaN;
     let scale = 1;
     if (this.maxGradNorm !== undefined) {
-      gradNorm = tf.tidy(() => {
+      gradNorm = knownGradNorm ?? tf.tidy(() => {
         const sq = this.params.map(([name]) => tf.sum(tf.square(grads[name])));
         return tf.sqrt(tf.addN(sq)).dataSync()[0];
       });

@@ -92,7 +92,11 @@ export function reconstructionPerSample(logits: tf.Tensor4D, x: tf.Tensor4D, lik
   });
 }
 
-/** Analytic KL(N(μ, σ²) ‖ N(0, 1)) per sample and dimension [N, L]. */
+/**
+ * Analytic KL(N(μ, σ²) ‖ N(0, 1)) per sample and dimension [N, L]: ½(μ² + σ² − log σ² − 1). The
+ * one tensor definition (training and pretrain's held-out KL use it); vision/metrics/kl.ts, which
+ * works on plain arrays below this layer, is pinned to it by test/vision/objectives.test.ts.
+ */
 export function gaussianKl(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1))) as tf.Tensor2D);
 }

@@ -18,6 +18,7 @@ import { buildPretrainFrames, type PretrainFrames } from './data.ts';
 import { framesToTensor } from './frames.ts';
 import { fingerprintArrays, VAE_CHECKPOINT_KIND, type VaeCheckpointMeta } from './load.ts';
 import { BetaVae } from './model.ts';
+import { gaussianKl } from './objectives.ts';
 import { daeFeatures, trainDae } from './dae.ts';
 import { VaeTrainer, type VaeStepStats } from './trainer.ts';
 
@@ -106,7 +107,7 @@ export async function heldOutKl(model: BetaVae, data: PretrainFrames, maxFrames 
       const offset = start * FRAME_SIZE;
       const x = framesToTensor(data.evalFrames.subarray(offset, offset + m * FRAME_SIZE), m);
       const { mu, logvar } = model.encode(x);
-      return tf.sum(tf.mul(0.5, tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(logvar, 1))), 0);
+      return tf.sum(gaussianKl(mu, logvar), 0);
     });
     const values = await kl.data();
     kl.dispose();

@@ -12,7 +12,6 @@ import '../../../vision/train/gradients.ts';
 import { Rng } from '../../../envs/core/rng.ts';
 import { probeAdapter, lastProbeFailure } from '../../../vision/compute/webgpu/dawn.ts';
 import { selectBackend } from '../../../vision/compute/backend.ts';
-import { imagesPerGroup } from '../../../vision/compute/webgpu/kernels.ts';
 import { type ConvCase, outShape, randomData, relError, runOn } from './helpers.ts';
 import { tinyNetGrads, TINY_NET_PARAMS } from './tiny-net.ts';
 
@@ -33,22 +32,22 @@ const CASES: ConvCase[] = [
   { x: [16, 8, 8, 8], filter: [4, 4, 8, 8], strides: [2, 2], pad: 'same' },
 ];
 
-describe(title, () => {
-  it.runIf(available)('groups whole images for the batched matmul', () => {
-    expect(imagesPerGroup(64, 1024)).toBe(1);
-    expect(imagesPerGroup(64, 16)).toBe(64);
-    expect(imagesPerGroup(64, 64)).toBe(16);
-    expect(imagesPerGroup(6, 200)).toBe(3);
+/** A test that needs the adapter: without one it is skipped with the probe's reason (listed at the end of the run). */
+const gpuIt = (name: string, fn: () => Promise<void> | void) =>
+  it(name, async (ctx) => {
+    if (!available) ctx.skip(String(lastProbeFailure));
+    await fn();
   });
 
-  it.runIf(available)('selectBackend("webgpu") runs on the adapter and names it', async () => {
+describe(title, () => {
+  gpuIt('selectBackend("webgpu") runs on the adapter and names it', async () => {
     const info = await selectBackend('webgpu', quiet);
     expect(info.name).toBe('webgpu');
     expect(info.adapter).toBe(probe!.name);
     expect(tf.env().getBool('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE')).toBe(false);
   });
 
-  it.runIf(available)('says what to do when code reads a webgpu tensor synchronously', async () => {
+  gpuIt('says what to do when code reads a webgpu tensor synchronously', async () => {
     await selectBackend('webgpu', quiet);
     // Large enough to run on the GPU (small ops are forwarded to the CPU, whose results read fine).
     const t = tf.tidy(() => tf.sum(tf.add(tf.ones([4096]), tf.ones([4096]))));
@@ -58,7 +57,7 @@ describe(title, () => {
     tf.dispose([t, big]);
   });
 
-  it.runIf(available)('Conv2DBackpropFilter and Conv2DBackpropInput match cpu', async () => {
+  gpuIt('Conv2DBackpropFilter and Conv2DBackpropInput match cpu', async () => {
     await selectBackend('webgpu', quiet);
     for (const [i, c] of CASES.entries()) {
       const rng = new Rng(500 + i);
@@ -85,7 +84,7 @@ describe(title, () => {
     }
   });
 
-  it.runIf(available)('tiny network gradients match cpu, and training steps leak nothing', async () => {
+  gpuIt('tiny network gradients match cpu, and training steps leak nothing', async () => {
     const rng = new Rng(6);
     const params = TINY_NET_PARAMS.map(([, shape]) => randomData(rng, shape));
     const input = randomData(rng, [2, 8, 8, 3]);

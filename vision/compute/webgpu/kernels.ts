@@ -15,9 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackpropFilterAttrs } from '../kernel-attrs.ts';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
+import { imagesPerGroup } from './grouping.ts';
 
-/** Rows (N·OH·OW positions) each matmul group should cover: enough to keep a tile busy. */
-const TARGET_ROWS_PER_GROUP = 1024;
 
 /** im2col for NHWC: out[(n, oh, ow), (kh, kw, ci)] = x[n, oh·sh + kh − pt, ow·sw + kw − pl, ci] or 0. */
 class PatchesProgram implements WebGPUProgram {
@@ -71,12 +70,6 @@ function run(name: string, backend: WebGPUBackend, inputs: Record<string, tf.Ten
   return out;
 }
 
-/** Images per matmul group: divides N, and groups cover about TARGET_ROWS_PER_GROUP positions. */
-export function imagesPerGroup(n: number, positionsPerImage: number): number {
-  let g = Math.max(1, Math.min(n, Math.floor(TARGET_ROWS_PER_GROUP / positionsPerImage)));
-  while (n % g !== 0) g--;
-  return g;
-}
 
 export function conv2DBackpropFilterWebGpu(args: { inputs: { x: tf.TensorInfo; dy: tf.TensorInfo }; backend: WebGPUBackend; attrs: BackpropFilterAttrs }): tf.TensorInfo {
   const { inputs, backend, attrs } = args;
