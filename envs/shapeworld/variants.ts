@@ -24,7 +24,8 @@ export type HeldOutFactor = (typeof HELD_OUT_FACTORS)[number];
 export const MIN_SCALE = 3;
 export const MAX_SCALE = 16;
 export const MAX_DISTRACTORS = 4;
-export const MIN_GRID = 4;
+/** 3 allows the small agent-centred board whose 5×5-cell window keeps 12-px cells (docs/vision.md, round three). */
+export const MIN_GRID = 3;
 export const MAX_GRID = 8;
 /** The views a variant can be drawn in (envs/shapeworld/factors.ts boardGeometry). */
 export const VIEWS = ['top', 'ego'] as const;

@@ -94,6 +94,23 @@ describe('the agent-centred view', () => {
     expect(Array.from(b)).toEqual(Array.from(a));
   });
 
+  it('draws a 3×3 board agent-centred through a 5×5 window of 12-px cells, and passes the env checker', async () => {
+    const { checkEnv } = await import('../../envs/core/check-env.ts');
+    const small = parseVariantConfig({ ...variantToJson(getVariant('source-ego')), name: 'small-ego', gridSize: 3 });
+    const env = new ShapeWorldEnv({ variant: small });
+    expect(env.board).toMatchObject({ cellSize: 12, objectPositionValues: 5, positionValues: 3 });
+    const f = env.reset(scene([2, 2], [0, 0], [1, 2])).info.factors as ShapeWorldFactors;
+    expect([f.goal_x, f.goal_y, f.hazard_x, f.hazard_y]).toEqual([0, 0, 1, 2]);
+    const env2 = new ShapeWorldEnv({ variant: small });
+    env2.renderMode = 'rgb_array';
+    const report = checkEnv(env2, { steps: 150 });
+    expect(report.passed).toContain('step determinism');
+    expect(report.warnings).toEqual([]);
+    const ds = new ShapeWorldDataset(small);
+    expect(ds.factorSizes.slice(0, 4)).toEqual([3, 3, 5, 5]);
+    ds.sampleFactors(200, new Rng(1));
+  });
+
   it('round-trips through JSON, writes no view for top variants, and keeps views apart', () => {
     const v = getVariant('source-ego');
     expect(parseVariantConfig(JSON.parse(JSON.stringify(variantToJson(v))))).toEqual(v);
