@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueUrl } from '../../../scripts/queue/connection.ts';
 import { openQueue, sweepJobs } from '../../../scripts/queue/sweep-queue.ts';
-import { freePort, startRedis, type TestRedis } from './redis.ts';
+import { freePort, startRedis, type TestRedis } from '../../../scripts/queue/throwaway-redis.ts';
 
 const BIN = path.resolve('bin/darla.js');
 const darla = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DARLA_WASM_THREADS: '1' }, timeout: 30_000 });

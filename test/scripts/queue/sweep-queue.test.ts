@@ -1,6 +1,6 @@
 /**
  * `darla sweep --queue` with real `darla worker` processes on a real Redis (Debian's redis-server
- * on loopback, with a password; test/scripts/queue/redis.ts), at the tiny preset:
+ * on loopback, with a password; scripts/queue/throwaway-redis.ts), at the tiny preset:
  *   - two workers complete a 2 β × 1 seed sweep, the report has both points, enqueueing again adds
  *     nothing, and the password appears in no output and no file;
  *   - a worker killed with SIGKILL mid-training loses nothing: the other worker retakes the job,
@@ -17,7 +17,7 @@ import { PRESETS } from '../../../scripts/pipeline/config.ts';
 import type { SweepPointJob } from '../../../scripts/pipeline/sweep.ts';
 import { parseQueueUrl } from '../../../scripts/queue/connection.ts';
 import { enqueuePoints, openQueue, type SweepJobReturn } from '../../../scripts/queue/sweep-queue.ts';
-import { startRedis, type TestRedis } from './redis.ts';
+import { startRedis, type TestRedis } from '../../../scripts/queue/throwaway-redis.ts';
 
 const BIN = path.resolve('bin/darla.js');
 const PASSWORD = 's3cret-Pa55';

@@ -1,6 +1,7 @@
 /**
- * A real Redis for the queue tests: Debian's redis-server on loopback, a free port, no persistence,
- * optionally with a password; stopped by its pid. No mock anywhere: the tests talk to this server.
+ * A throwaway real Redis for the queue tests and the queue benchmark: Debian's redis-server on
+ * loopback, a free port, no persistence, noeviction, optionally with a password; stopped by its pid.
+ * No mock anywhere: the tests talk to this server. Not used by darla itself.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
