@@ -3,6 +3,7 @@
  *   see      pretrain the DARLA β-VAE and the β = 1 baseline on frames of every configured world,
  *            evaluate both (metrics, traversals, reconstructions)        → vision/<darla|entangled>/
  *   act      train PPO agents (darla, entangled, pixels, oracle × seeds) on `source`  → agents/<kind>-seed<s>/
+ *            (in the local pool, or on `darla worker`s with `darla demo --queue`)
  *   transfer evaluate every frozen agent on every variant                 → transfer/
  *   report   report.md and a self-contained report.html                   → ./
  * Each finished piece leaves a done.json and is skipped next time (unless --fresh); an unfinished
@@ -22,7 +23,7 @@ import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import type { PretrainConfig } from '../../vision/vae/config.ts';
 import type { Objective } from '../../vision/vae/objectives.ts';
 import type { PipelineConfig, AgentKind } from './config.ts';
-import { runJobs, type Job } from './jobs.ts';
+import { runJobs, type Job, type RunJobsOptions } from './jobs.ts';
 import { loadShippedVision, type ShippedVision } from '../../vision/vae/shipped.ts';
 import { loggedSpeed, Timings, type StageTiming } from './timings.ts';
 
@@ -35,6 +36,11 @@ export interface PipelineOptions {
   /** Training jobs run at once (child processes, one wasm thread each); default: the core count. */
   jobs: number;
   log: (line: string) => void;
+  /**
+   * Runs the act stage's agent trainings: the local pool (runJobs) unless given, e.g. a queue of
+   * `darla worker`s (scripts/queue/pipeline-agents.ts, `darla demo --queue`).
+   */
+  runAgentJobs?: (jobs: readonly Job[], opts: RunJobsOptions) => Promise<'done' | 'stopped'>;
 }
 
 export interface PipelineResult {
@@ -250,7 +256,8 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
         },
       });
     }
-    if ((await runJobs(agentJobs, { concurrency: opts.jobs, logDir, env: jobEnv, onTick: tick('act', agentTotals), shouldStop: stopRequested })) === 'stopped') throw new Interrupted();
+    const runAgentJobs = opts.runAgentJobs ?? runJobs;
+    if ((await runAgentJobs(agentJobs, { concurrency: opts.jobs, logDir, env: jobEnv, onTick: tick('act', agentTotals), shouldStop: stopRequested })) === 'stopped') throw new Interrupted();
 
     // ---- transfer: frozen agents on every variant -------------------------------------------------
     if (!isDone(transferDir)) {
