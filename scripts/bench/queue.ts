@@ -156,6 +156,6 @@ try {
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {
   for (const w of workers) w.kill('SIGTERM');
-  redis.stop();
+  await redis.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 }

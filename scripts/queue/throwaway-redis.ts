@@ -12,7 +12,8 @@ import path from 'node:path';
 export interface TestRedis {
   port: number;
   url: string;
-  stop(): void;
+  /** Stops the server (by its pid) and removes its folder. */
+  stop(): Promise<void>;
 }
 
 /** A port nothing listens on right now (the kernel's pick). */
@@ -60,13 +61,22 @@ export async function startRedis(opts: { password?: string } = {}): Promise<Test
   return {
     port,
     url: `redis://${auth}127.0.0.1:${port}`,
-    stop() {
+    async stop() {
       try {
         process.kill(pid, 'SIGTERM');
       } catch {
         // already gone
       }
-      fs.rmSync(dir, { recursive: true, force: true });
+      // Wait for it to exit (it writes its log while shutting down), then remove its folder.
+      for (let i = 0; i < 100; i++) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }

@@ -80,8 +80,8 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-afterAll(() => {
-  redis?.stop();
+afterAll(async () => {
+  await redis?.stop();
 });
 
 describe('darla sweep --queue with darla worker processes', () => {
