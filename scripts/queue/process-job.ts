@@ -3,26 +3,26 @@
  * schema (a job that fails validation fails at once with the message, never retried), then runs the
  * sweep's job function (scripts/pipeline/sweep.ts) under the worker's --runs-dir, reporting its
  * stage and step as job progress; the return value is the point plus who ran it and when. A
- * pipeline agent job (`darla demo --queue`) goes to scripts/queue/pipeline-agents.ts.
+ * pipeline's agent and transfer jobs (`darla demo --queue`) go to scripts/queue/pipeline-jobs.ts.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { SweepPointJobSchema, sweepPoint } from '../pipeline/sweep.ts';
 import { SWEEP_POINT, type SweepJobProgress, type SweepJobReturn } from './sweep-queue.ts';
-import { PIPELINE_AGENT, runPipelineAgent, type PipelineAgentReturn } from './pipeline-agents.ts';
+import { PIPELINE_AGENT, PIPELINE_TRANSFER, runPipelineJob, type PipelineJobReturn } from './pipeline-jobs.ts';
 
 /** Environment the worker sets for its sandboxed children. */
 export const RUNS_DIR_ENV = 'DARLA_WORKER_RUNS_DIR';
 export const WORKER_ID_ENV = 'DARLA_WORKER_ID';
 
-export async function processJob(job: SandboxedJob): Promise<SweepJobReturn | PipelineAgentReturn> {
+export async function processJob(job: SandboxedJob): Promise<SweepJobReturn | PipelineJobReturn> {
   const startedAt = Date.now();
   const runsDir = process.env[RUNS_DIR_ENV];
   if (runsDir === undefined) throw new Error(`${RUNS_DIR_ENV} is not set (the processor runs under darla worker)`);
   const worker = process.env[WORKER_ID_ENV] ?? `${os.hostname()}:${process.pid}`;
-  if (job.name === PIPELINE_AGENT) return runPipelineAgent(job, runsDir, worker);
-  if (job.name !== SWEEP_POINT) throw new UnrecoverableError(`unknown job kind '${job.name}' (this worker runs ${SWEEP_POINT} and ${PIPELINE_AGENT} jobs)`);
+  if (job.name === PIPELINE_AGENT || job.name === PIPELINE_TRANSFER) return runPipelineJob(job, runsDir, worker);
+  if (job.name !== SWEEP_POINT) throw new UnrecoverableError(`unknown job kind '${job.name}' (this worker runs ${SWEEP_POINT}, ${PIPELINE_AGENT} and ${PIPELINE_TRANSFER} jobs)`);
   const parsed = SweepPointJobSchema.safeParse(job.data);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

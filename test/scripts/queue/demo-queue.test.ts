@@ -1,8 +1,8 @@
 /**
  * `darla demo --queue` at the tiny preset with a real `darla worker` on a real Redis: the act
- * stage's four agent trainings run on the worker (their results name it), the pipeline finishes
- * with its transfer table and report; a pipeline whose run directory is outside the worker's
- * --runs-dir has its jobs refused with a message saying so.
+ * stage's four agent trainings and their transfer evaluations run on the worker (their results name
+ * it), and the pipeline's transfer table equals a local `darla transfer` of the same agents; a
+ * pipeline whose run directory is outside the worker's --runs-dir has its jobs refused, saying so.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,12 +19,14 @@ let tmp: string;
 let worker: ChildProcess;
 let workerLog: string;
 
-function darla(args: string[]): Promise<{ status: number | null; stderr: string }> {
+function darla(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stderr }));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -37,9 +39,9 @@ beforeAll(async () => {
   fs.closeSync(fd);
 });
 
-afterAll(() => {
+afterAll(async () => {
   worker?.kill('SIGKILL');
-  redis?.stop();
+  await redis?.stop();
 });
 
 describe('darla demo --queue', () => {
@@ -48,14 +50,26 @@ describe('darla demo --queue', () => {
     const r = await darla(['demo', '--preset', 'tiny', '--queue', redis.url, '--run-dir', runDir, '--no-view', '--quiet', '--backend', 'wasm']);
     expect(r.status, `${r.stderr}\n${fs.readFileSync(workerLog, 'utf8')}`).toBe(0);
     expect(r.stderr).toContain('agent training(s) on the queue');
-    for (const kind of ['darla', 'entangled', 'pixels', 'oracle']) {
+    expect(r.stderr).toContain('4 evaluation(s) on the queue');
+    const kinds = ['darla', 'entangled', 'pixels', 'oracle'];
+    for (const kind of kinds) {
       expect(fs.existsSync(path.join(runDir, 'agents', `${kind}-seed0`, 'done.json')), kind).toBe(true);
-      const result = JSON.parse(fs.readFileSync(path.join(runDir, 'results', `agent-${kind}-seed0.json`), 'utf8'));
-      expect(result.worker.id).toMatch(new RegExp(`:${worker.pid}$`));
-      expect(JSON.parse(result.summary).steps).toBe(256);
+      const agent = JSON.parse(fs.readFileSync(path.join(runDir, 'results', `agent-${kind}-seed0.json`), 'utf8'));
+      expect(agent.worker.id).toMatch(new RegExp(`:${worker.pid}$`));
+      expect(JSON.parse(agent.summary).steps).toBe(256);
+      const transfer = JSON.parse(fs.readFileSync(path.join(runDir, 'results', `transfer-${kind}-seed0.json`), 'utf8'));
+      expect(transfer.worker.id).toMatch(new RegExp(`:${worker.pid}$`));
+      expect(transfer.cells.length).toBe(3 * 2); // (its own source, source, color-shift) × (deterministic, stochastic) × 1 seed
     }
     expect(fs.existsSync(path.join(runDir, 'transfer', 'done.json'))).toBe(true);
     expect(fs.readFileSync(path.join(runDir, 'report.md'), 'utf8')).toContain('darla');
+    // The table aggregated from the workers' cells is the one a local evaluation of the same agents gives.
+    const local = await darla(['transfer', '--policies', ...kinds.map((k) => path.join(runDir, 'agents', `${k}-seed0`)), '--variants', 'source', 'color-shift', '--episodes', '2', '--seeds', '0', '--run-dir', path.join(tmp, 'local-transfer'), '--json', '--quiet', '--backend', 'wasm']);
+    expect(local.status, local.stderr).toBe(0);
+    const queued = JSON.parse(fs.readFileSync(path.join(runDir, 'transfer', 'transfer.json'), 'utf8'));
+    const here = JSON.parse(fs.readFileSync(path.join(tmp, 'local-transfer', 'transfer.json'), 'utf8'));
+    expect(queued.cells).toEqual(here.cells);
+    expect(queued.rows).toEqual(here.rows);
   }, 300_000);
 
   it('a pipeline outside the workers\' --runs-dir: its jobs are refused, saying why', async () => {
