@@ -48,6 +48,12 @@ export interface TransferOptions {
   fresh?: boolean;
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Cells already evaluated elsewhere (e.g. one policy per queue job, `darla demo --queue`): a
+   * policy whose every cell of this protocol is here is not played again. Each cell depends only
+   * on its policy, world, mode and seed, so the result is the same as evaluating here.
+   */
+  precomputed?: readonly TransferCell[];
 }
 
 /** One evaluation: a policy on a variant with one evaluation seed and mode. */
@@ -193,9 +199,17 @@ async function evaluateAndWrite(plans: PolicyPlan[], targets: Variant[], protoco
   const total = plans.length * (targets.length + 1) * seeds.length * modes.length;
   let done = 0;
   for (const plan of plans) {
+    const worlds = [{ label: '(source)', variant: plan.trainVariant }, ...targets.map((t) => ({ label: t.name, variant: t }))];
+    const given = (label: string, mode: EvalMode, s: number) => opts.precomputed?.find((c) => c.policy === plan.file && c.variant === label && c.mode === mode && c.evalSeed === s && c.episodes === episodes);
+    if (worlds.every((w) => modes.every((mode) => seeds.every((s) => given(w.label, mode, s) !== undefined)))) {
+      for (const w of worlds) for (const mode of modes) for (const s of seeds) cells.push(given(w.label, mode, s)!);
+      done += worlds.length * modes.length * seeds.length;
+      opts.onProgress?.(done, total);
+      log(`${plan.agent} seed ${plan.seed} (${plan.file}): evaluated elsewhere`);
+      continue;
+    }
     const loaded = loadPolicy(plan.file, { vae: opts.vae, flag: '--policies' });
     try {
-      const worlds = [{ label: '(source)', variant: plan.trainVariant }, ...targets.map((t) => ({ label: t.name, variant: t }))];
       for (const w of worlds) {
         for (const mode of modes) {
           for (const s of seeds) {

@@ -15,6 +15,8 @@ const program = new Command('darla')
   .description('DARLA in TypeScript: learn to see (β-VAE), learn to act (PPO), measure zero-shot transfer, watch it live.')
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
+  // Each command's options after its name belong to it (`darla sweep status --queue …` is status's --queue, not sweep's).
+  .enablePositionalOptions()
   .exitOverride();
 
 for (const register of COMMANDS) register(program);

@@ -2,7 +2,9 @@
  * `darla demo` — the main job, what `npm start` runs: see → act → transfer → report → watch, in one
  * run directory (default runs/default), sized by a preset (default: ~21 minutes on a 2-core CPU;
  * tiny: seconds). Finished stages are skipped on the next run, an interrupted one resumes; at the end
- * the viewer plays the trained DARLA agent until Ctrl-C.
+ * the viewer plays the trained DARLA agent until Ctrl-C. With --queue, the act stage's agent
+ * trainings and their transfer evaluations go to `darla worker`s through Redis
+ * (scripts/queue/pipeline-jobs.ts).
  */
 import os from 'node:os';
 import { Option, type Command } from 'commander';
@@ -24,6 +26,7 @@ interface DemoFlags {
   jobs: number;
   backend: BackendChoice;
   seed: number;
+  queue?: string;
 }
 
 export function register(program: Command): void {
@@ -44,10 +47,23 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'trainings run side by side as child processes, one wasm thread each (default: CPU cores)', intInRange(1, 64), os.cpus().length)
     .addOption(backendOption())
     .addOption(seedOption())
+    .option('--queue <url>', "train the act stage's agents and evaluate their transfer on `darla worker`s through this Redis (redis://[user:password@]host:port); --run-dir must be in a folder the workers share, inside their --runs-dir")
     .action(async (flags: DemoFlags) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const config = await buildConfig(flags);
       const runDir = flags.runDir ?? `runs/${flags.preset}`;
+      let runAgentJobs: import('../pipeline/run.ts').PipelineOptions['runAgentJobs'];
+      let evaluateTransfer: import('../pipeline/run.ts').PipelineOptions['evaluateTransfer'];
+      if (flags.queue !== undefined) {
+        // Checked before the run directory is touched: nothing is written when Redis cannot be used.
+        const { parseQueueUrl, checkQueueReachable } = await import('../queue/connection.ts');
+        const target = parseQueueUrl(flags.queue);
+        const warning = await checkQueueReachable(target);
+        if (warning !== null) log(`warning: ${warning}`);
+        const { queueAgentRunner, queueTransferEvaluator } = await import('../queue/pipeline-jobs.ts');
+        runAgentJobs = queueAgentRunner(target, flags.backend, log);
+        evaluateTransfer = queueTransferEvaluator(target, flags.backend, log);
+      }
       // The run directory is checked before any work (runPipeline opens it with the same record).
       const { RunDir } = await import('../../envs/util/run-dir.ts');
       const { pipelineRunRecord } = await import('../pipeline/run.ts');
@@ -58,7 +74,7 @@ export function register(program: Command): void {
       installInterruptHandlers(log);
       const { runPipeline } = await import('../pipeline/run.ts');
       const t0 = performance.now();
-      const result = await runPipeline(config, { runDir, seed: flags.seed, fresh: flags.fresh, quiet: flags.quiet, backend: backend.name, jobs: flags.jobs, log });
+      const result = await runPipeline(config, { runDir, seed: flags.seed, fresh: flags.fresh, quiet: flags.quiet, backend: backend.name, jobs: flags.jobs, log, runAgentJobs, evaluateTransfer });
       if (!result.completed) {
         process.exitCode = 130;
         return;

@@ -13,5 +13,6 @@ import { register as transfer } from './transfer.ts';
 import { register as pretrain } from './pretrain.ts';
 import { register as view } from './view.ts';
 import { register as sweep } from './sweep.ts';
+import { register as worker } from './worker.ts';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [demo, pretrain, bench, envs, worldDemo, trainAgent, transfer, view, sweep];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [demo, pretrain, bench, envs, worldDemo, trainAgent, transfer, view, sweep, worker];

@@ -3,7 +3,9 @@
  *   see      pretrain the DARLA β-VAE and the β = 1 baseline on frames of every configured world,
  *            evaluate both (metrics, traversals, reconstructions)        → vision/<darla|entangled>/
  *   act      train PPO agents (darla, entangled, pixels, oracle × seeds) on `source`  → agents/<kind>-seed<s>/
+ *            (in the local pool, or on `darla worker`s with `darla demo --queue`)
  *   transfer evaluate every frozen agent on every variant                 → transfer/
+ *            (with --queue: one evaluation job per agent on the workers, aggregated here)
  *   report   report.md and a self-contained report.html                   → ./
  * Each finished piece leaves a done.json and is skipped next time (unless --fresh); an unfinished
  * one resumes from its last checkpoint. One progress line covers the whole pipeline. Ctrl-C stops
@@ -22,7 +24,8 @@ import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import type { PretrainConfig } from '../../vision/vae/config.ts';
 import type { Objective } from '../../vision/vae/objectives.ts';
 import type { PipelineConfig, AgentKind } from './config.ts';
-import { runJobs, type Job } from './jobs.ts';
+import type { TransferCell } from '../../agent/transfer.ts';
+import { runJobs, type Job, type RunJobsOptions } from './jobs.ts';
 import { loadShippedVision, type ShippedVision } from '../../vision/vae/shipped.ts';
 import { loggedSpeed, Timings, type StageTiming } from './timings.ts';
 
@@ -35,6 +38,16 @@ export interface PipelineOptions {
   /** Training jobs run at once (child processes, one wasm thread each); default: the core count. */
   jobs: number;
   log: (line: string) => void;
+  /**
+   * Runs the act stage's agent trainings: the local pool (runJobs) unless given, e.g. a queue of
+   * `darla worker`s (scripts/queue/pipeline-jobs.ts, `darla demo --queue`).
+   */
+  runAgentJobs?: (jobs: readonly Job[], opts: RunJobsOptions) => Promise<'done' | 'stopped'>;
+  /**
+   * Evaluates the trained agents' transfer elsewhere (one queue job per agent, `darla demo
+   * --queue`) and returns their cells; the transfer stage then only aggregates and writes.
+   */
+  evaluateTransfer?: (agentDirs: readonly string[], opts: { shouldStop?: () => boolean; onProgress?: (done: number, total: number) => void }) => Promise<TransferCell[] | 'stopped'>;
 }
 
 export interface PipelineResult {
@@ -250,14 +263,25 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
         },
       });
     }
-    if ((await runJobs(agentJobs, { concurrency: opts.jobs, logDir, env: jobEnv, onTick: tick('act', agentTotals), shouldStop: stopRequested })) === 'stopped') throw new Interrupted();
+    const runAgentJobs = opts.runAgentJobs ?? runJobs;
+    if ((await runAgentJobs(agentJobs, { concurrency: opts.jobs, logDir, env: jobEnv, onTick: tick('act', agentTotals), shouldStop: stopRequested })) === 'stopped') throw new Interrupted();
 
     // ---- transfer: frozen agents on every variant -------------------------------------------------
     if (!isDone(transferDir)) {
       await timed('transfer', 'all', async () => {
         const { runTransfer } = await import('../../agent/transfer.ts');
         const total = agentDirs.length * cfg.transfer.variants.length;
+        let precomputed: TransferCell[] | undefined;
+        if (opts.evaluateTransfer !== undefined) {
+          const cells = await opts.evaluateTransfer(
+            agentDirs.map((a) => a.dir),
+            { shouldStop: stopRequested, onProgress: (done, n) => report('transfer', done / Math.max(1, n), 'transfer', `${done}/${n}`) },
+          );
+          if (cells === 'stopped') throw new Interrupted();
+          precomputed = cells;
+        }
         await runTransfer({
+          precomputed,
           policies: agentDirs.map((a) => a.dir),
           variants: cfg.transfer.variants,
           episodes: cfg.transfer.episodes,

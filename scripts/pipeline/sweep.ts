@@ -4,15 +4,18 @@
  * pipeline's vision recipe, train a DARLA agent on its μ in `source`, and measure that frozen agent
  * on the transfer targets. The report plots disentanglement (MIG, x) against the agent's
  * target/source success ratio (y), one point per (β, seed), per target, with the correlation.
- * Layout: <run>/vision/beta<β>-seed<s>/, agents/…, transfer/…, report.md, sweep.json, images/.
- * Finished pieces leave done.json and are skipped next time; an interrupted one resumes.
+ * Layout: <run>/vision/beta<β>-seed<s>/, agents/…, transfer/…, results/, report.md, sweep.json, images/.
+ * One (β, seed) point is one job (sweepPoint): the local pool runs `--jobs` of them at once, and a
+ * queue worker (scripts/queue) runs the same function. Finished pieces leave done.json and are
+ * skipped next time; an interrupted one resumes from its checkpoint; a finished point leaves its
+ * result in results/ (the completion marker) and is never trained again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { stopRequested } from '../../envs/util/interrupt.ts';
 import { RunDir, type NewRunRecord } from '../../envs/util/run-dir.ts';
-import { writeJsonAtomic } from '../../envs/util/files.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../../envs/util/files.ts';
 import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import { scatterChartSvg } from '../../vision/report/charts.ts';
 import { defaultObjective } from '../../vision/vae/config.ts';
@@ -78,92 +81,222 @@ export function pearson(xs: readonly number[], ys: readonly number[]): number {
   return sxx === 0 || syy === 0 ? Number.NaN : sxy / Math.sqrt(sxx * syy);
 }
 
-/** Runs (or resumes) the sweep and writes its report; returns the points ('stopped' on Ctrl-C). */
+/** One (β, seed) point of a sweep: what the local pool and a queue worker both run (sweepPoint). */
+export const SweepPointJobSchema = z
+  .object({
+    /** Names the sweep (its folder under a worker's --runs-dir, and the prefix of its job ids). */
+    sweepId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'a sweep id is 1–64 letters, digits, _ or - (it names a folder)'),
+    beta: z.number().min(0),
+    seed: z.number().int().min(0),
+    base: PipelineConfigSchema.refine((b) => [...b.vision.variants, ...b.transfer.variants].every((v) => /^[a-z][a-z0-9-]*$/.test(v)), {
+      message: 'variants must be named variants (inline JSON or files are for the CLI, not for queue jobs)',
+    }),
+    backend: z.enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']),
+  })
+  .strict();
+export type SweepPointJob = z.infer<typeof SweepPointJobSchema>;
+
+/** A sweep point's result: the report's row, where its runs are, and the checkpoint steps it resumed at. */
+export interface SweepPointResult extends SweepPoint {
+  /** The point's pieces: <runDir>/{vision,agents,transfer}/<piece>. */
+  runDir: string;
+  piece: string;
+  /** Checkpoint step each training resumed at in this delivery (null: started fresh or already done). */
+  resumedAt: { vision: number | null; agent: number | null };
+}
+
+export interface SweepPointOptions {
+  /** The sweep's folder: vision/, agents/, transfer/, configs/, logs/, results/ under it. */
+  root: string;
+  env?: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  shouldStop?: () => boolean;
+  /** About once a second while a training runs: which stage and its last logged step. */
+  onProgress?: (p: { stage: 'vision' | 'agent' | 'transfer'; step: number; total: number }) => void;
+}
+
+const RESULTS = 'results';
+
+/** The completion marker of a point: its result, written atomically once every piece is done. */
+export function pointResultFile(root: string, beta: number, seed: number): string {
+  return path.join(root, RESULTS, `${pieceName(beta, seed)}.json`);
+}
+
+/** The step of a run's last checkpoint (its `checkpoints/latest` pointer), or null without one. */
+export function latestCheckpointStep(runDir: string): number | null {
+  try {
+    const name = fs.readFileSync(path.join(runDir, 'checkpoints', 'latest'), 'utf8').trim();
+    const m = /^step-(\d+)\.ckpt$/.exec(name);
+    return m === null ? null : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Thrown when the user stops a point (Ctrl-C, SIGTERM): its pieces resume on the next run. */
+export class PointStopped extends Error {
+  override readonly name = 'PointStopped';
+}
+
+/**
+ * The sweep's job function: one β-VAE, one DARLA agent on its μ, and that agent's zero-shot
+ * transfer, each a child `darla` process that resumes its own run; then the point's result is
+ * written atomically (the completion marker). A point whose marker exists returns the recorded
+ * result without training: a redelivered queue job does no work twice.
+ */
+export async function sweepPoint(job: SweepPointJob, opts: SweepPointOptions): Promise<SweepPointResult> {
+  const marker = pointResultFile(opts.root, job.beta, job.seed);
+  if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as SweepPointResult;
+  const { base, beta, seed } = job;
+  const name = pieceName(beta, seed);
+  const dir = (stage: string) => path.join(opts.root, stage, name);
+  const logDir = path.join(opts.root, 'logs');
+  const configs = path.join(opts.root, 'configs');
+  const resumedAt: SweepPointResult['resumedAt'] = { vision: null, agent: null };
+  const run = async (stage: 'vision' | 'agent' | 'transfer', total: number, job: Job) => {
+    const outcome = await runJobs([job], {
+      concurrency: 1,
+      logDir,
+      env: opts.env,
+      shouldStop: opts.shouldStop,
+      onTick: (running) => {
+        for (const r of running) opts.onProgress?.({ stage, step: r.step, total });
+      },
+    });
+    if (outcome === 'stopped') throw new PointStopped(`${name}: stopped during ${stage}`);
+  };
+
+  // ---- vision: the β-VAE ------------------------------------------------------------------------
+  const visionDir = dir('vision');
+  if (!isDone(visionDir)) {
+    const vcfg = sweepVisionConfig(base, beta);
+    const configFile = path.join(configs, `vision-${name}.json`);
+    writeJsonAtomic(configFile, vcfg);
+    resumedAt.vision = latestCheckpointStep(visionDir);
+    await run('vision', vcfg.steps, {
+      key: `vision/${name}`,
+      runDir: visionDir,
+      args: ['pretrain', '--config', configFile, '--run-dir', visionDir, ...resumeIfStarted(visionDir), '--json', '--quiet', '--seed', String(seed), '--backend', job.backend],
+      onSuccess: (stdout: string) => {
+        const summary = lastJsonLine(stdout) as { scores?: { mig?: number } | null } | null;
+        markDone(visionDir, { mig: summary?.scores?.mig ?? null });
+        opts.log(`sweep: vision β=${beta} seed ${seed} — MIG ${summary?.scores?.mig?.toFixed(3) ?? 'n/a'}`);
+      },
+    });
+  }
+
+  // ---- act: a DARLA agent on its μ ------------------------------------------------------------------
+  const agentDir = dir('agents');
+  if (!isDone(agentDir)) {
+    const a = base.agents;
+    const configFile = path.join(configs, `agent-${name}.json`);
+    writeJsonAtomic(configFile, { ...a.overrides, frontend: 'darla', vae: visionDir, seed, totalSteps: a.totalSteps, numEnvs: a.numEnvs, numSteps: a.numSteps, variant: 'source' });
+    resumedAt.agent = latestCheckpointStep(agentDir);
+    await run('agent', a.totalSteps, {
+      key: `agents/${name}`,
+      runDir: agentDir,
+      args: ['train-agent', '--config', configFile, '--run-dir', agentDir, ...resumeIfStarted(agentDir), '--json', '--quiet', '--backend', job.backend],
+      onSuccess: (stdout: string) => {
+        const r = lastJsonLine(stdout) as { evalSuccess?: number | null } | null;
+        markDone(agentDir, { successRate: r?.evalSuccess ?? null });
+        opts.log(`sweep: agent β=${beta} seed ${seed} — success ${r?.evalSuccess == null ? 'n/a' : `${(100 * r.evalSuccess).toFixed(0)}%`}`);
+      },
+    });
+  }
+
+  // ---- transfer: the frozen agent on the targets (deterministic policy) --------------------------
+  const transferDir = dir('transfer');
+  const targets = sweepTargets(base);
+  if (!isDone(transferDir)) {
+    const t = base.transfer;
+    await run('transfer', 1, {
+      key: `transfer/${name}`,
+      runDir: transferDir,
+      args: ['transfer', '--policies', agentDir, '--variants', ...targets, '--episodes', String(t.episodes), '--seeds', ...t.seeds.map(String), '--modes', 'deterministic', '--run-dir', transferDir, '--fresh', '--json', '--quiet', '--backend', job.backend],
+      onSuccess: () => markDone(transferDir, {}),
+    });
+  }
+
+  // ---- the point's result, then its completion marker ------------------------------------------------
+  const readJson = (file: string): Record<string, unknown> | null => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : null);
+  const scores = (readJson(path.join(visionDir, 'scores.json')) ?? {}) as Record<string, number>;
+  const rows = (readJson(path.join(transferDir, 'transfer.json'))?.rows ?? []) as { variant: string; sourceSuccess: { mean: number } | null; successRatio: { mean: number } | null }[];
+  const ratios: Record<string, number | null> = {};
+  for (const t of targets) ratios[t] = rows.find((r) => r.variant === t)?.successRatio?.mean ?? null;
+  const result: SweepPointResult = { beta, seed, scores, sourceSuccess: rows[0]?.sourceSuccess?.mean ?? null, ratios, runDir: opts.root, piece: name, resumedAt };
+  writeJsonAtomic(marker, result);
+  return result;
+}
+
+/** The transfer targets of a sweep: its pipeline's transfer variants, less `source`. */
+export function sweepTargets(base: PipelineConfig): string[] {
+  return base.transfer.variants.filter((v) => v !== 'source');
+}
+
+/** Runs (or resumes) the sweep in the local pool and writes its report; returns the points ('stopped' on Ctrl-C). */
 export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<SweepPoint[] | 'stopped'> {
   const root = new RunDir(opts.runDir);
   root.open(sweepRunRecord(cfg), { resume: 'auto', fresh: opts.fresh, log: opts.log });
   try {
-    return await sweepStages(root, cfg, opts);
+    const points = await runPointsLocally(root.root, cfg, opts);
+    if (points === 'stopped') return 'stopped';
+    await writeSweepReport(root.root, { betas: cfg.betas, seeds: cfg.seeds, base: cfg.base }, points, []);
+    return points;
   } finally {
     root.release();
   }
 }
 
-async function sweepStages(root: RunDir, cfg: SweepConfig, opts: SweepOptions): Promise<SweepPoint[] | 'stopped'> {
-  const { log } = opts;
-  const pieces = cfg.betas.flatMap((beta) => cfg.seeds.map((seed) => ({ beta, seed, name: pieceName(beta, seed) })));
-  const dir = (stage: string, name: string) => path.join(root.root, stage, name);
-  const logDir = path.join(root.root, 'logs');
+/** The local pool: at most `opts.jobs` points at once, each the same job function a queue worker runs. */
+async function runPointsLocally(root: string, cfg: SweepConfig, opts: SweepOptions): Promise<SweepPointResult[] | 'stopped'> {
   const env = opts.jobs > 1 ? { DARLA_WASM_THREADS: '1' } : {};
-
-  // ---- vision: one β-VAE per (β, seed) ---------------------------------------------------------
-  const visionJobs: Job[] = pieces
-    .filter((p) => !isDone(dir('vision', p.name)))
-    .map((p) => {
-      const runDir = dir('vision', p.name);
-      const configFile = path.join(root.root, 'configs', `vision-${p.name}.json`);
-      writeJsonAtomic(configFile, sweepVisionConfig(cfg.base, p.beta));
-      return {
-        key: `vision/${p.name}`,
-        runDir,
-        args: ['pretrain', '--config', configFile, '--run-dir', runDir, ...resumeIfStarted(runDir), '--json', '--quiet', '--seed', String(p.seed), '--backend', opts.backend],
-        onSuccess: (stdout: string) => {
-          const summary = lastJsonLine(stdout) as { scores?: { mig?: number } | null } | null;
-          markDone(runDir, { mig: summary?.scores?.mig ?? null });
-          log(`sweep: vision β=${p.beta} seed ${p.seed} — MIG ${summary?.scores?.mig?.toFixed(3) ?? 'n/a'}`);
-        },
-      };
-    });
-  if ((await runJobs(visionJobs, { concurrency: opts.jobs, logDir, env, shouldStop: stopRequested })) === 'stopped') return 'stopped';
-
-  // ---- act: a DARLA agent on each vision -------------------------------------------------------
-  const a = cfg.base.agents;
-  const agentJobs: Job[] = pieces
-    .filter((p) => !isDone(dir('agents', p.name)))
-    .map((p) => {
-      const runDir = dir('agents', p.name);
-      const configFile = path.join(root.root, 'configs', `agent-${p.name}.json`);
-      writeJsonAtomic(configFile, { ...a.overrides, frontend: 'darla', vae: dir('vision', p.name), seed: p.seed, totalSteps: a.totalSteps, numEnvs: a.numEnvs, numSteps: a.numSteps, variant: 'source' });
-      return {
-        key: `agents/${p.name}`,
-        runDir,
-        args: ['train-agent', '--config', configFile, '--run-dir', runDir, ...resumeIfStarted(runDir), '--json', '--quiet', '--backend', opts.backend],
-        onSuccess: (stdout: string) => {
-          const r = lastJsonLine(stdout) as { evalSuccess?: number | null } | null;
-          markDone(runDir, { successRate: r?.evalSuccess ?? null });
-          log(`sweep: agent β=${p.beta} seed ${p.seed} — success ${r?.evalSuccess == null ? 'n/a' : `${(100 * r.evalSuccess).toFixed(0)}%`}`);
-        },
-      };
-    });
-  if ((await runJobs(agentJobs, { concurrency: opts.jobs, logDir, env, shouldStop: stopRequested })) === 'stopped') return 'stopped';
-
-  // ---- transfer: each frozen agent on the targets ----------------------------------------------
-  const { runTransfer } = await import('../../agent/transfer.ts');
-  const targets = cfg.base.transfer.variants.filter((v) => v !== 'source');
-  for (const p of pieces) {
-    const runDir = dir('transfer', p.name);
-    if (isDone(runDir)) continue;
-    if (stopRequested()) return 'stopped';
-    await runTransfer({ policies: [dir('agents', p.name)], variants: targets, episodes: cfg.base.transfer.episodes, seeds: cfg.base.transfer.seeds, modes: ['deterministic'], runDir, fresh: true });
-    markDone(runDir, {});
-  }
-
-  // ---- collect and report ------------------------------------------------------------------------
-  const readJson = (file: string): Record<string, unknown> | null => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : null);
-  const points: SweepPoint[] = pieces.map((p) => {
-    const scores = (readJson(path.join(dir('vision', p.name), 'scores.json')) ?? {}) as Record<string, number>;
-    const rows = ((readJson(path.join(dir('transfer', p.name), 'transfer.json'))?.rows ?? []) as { variant: string; sourceSuccess: { mean: number } | null; successRatio: { mean: number } | null }[]) ?? [];
-    const ratios: Record<string, number | null> = {};
-    for (const t of targets) ratios[t] = rows.find((r) => r.variant === t)?.successRatio?.mean ?? null;
-    return { beta: p.beta, seed: p.seed, scores, sourceSuccess: rows[0]?.sourceSuccess?.mean ?? null, ratios };
-  });
-  await writeSweepReport(root, cfg, points, targets);
-  return points;
+  const jobs = cfg.betas.flatMap((beta) => cfg.seeds.map((seed): SweepPointJob => ({ sweepId: 'local', beta, seed, base: cfg.base, backend: opts.backend as SweepPointJob['backend'] })));
+  const results: SweepPointResult[] = new Array<SweepPointResult>(jobs.length);
+  let next = 0;
+  let stopped = false;
+  let failure: unknown = null;
+  const lane = async () => {
+    while (next < jobs.length && !stopped && failure === null) {
+      const i = next++;
+      try {
+        results[i] = await sweepPoint(jobs[i], { root, env, log: opts.log, shouldStop: stopRequested });
+      } catch (err) {
+        if (err instanceof PointStopped) stopped = true;
+        else failure ??= err;
+      }
+    }
+  };
+  // A failure stops new points from starting; the running ones finish (as the stage pool did).
+  await Promise.all(Array.from({ length: Math.min(opts.jobs, jobs.length) }, lane));
+  if (failure !== null) throw failure;
+  return stopped ? 'stopped' : results;
 }
 
-async function writeSweepReport(root: RunDir, cfg: SweepConfig, points: SweepPoint[], targets: string[]): Promise<void> {
-  fs.mkdirSync(root.imagesDir, { recursive: true });
+/** A queue job that failed after its attempts: listed in the report with its error. */
+export interface FailedPoint {
+  beta: number;
+  seed: number;
+  error: string;
+  attempts: number;
+}
+
+/** What the report says about the sweep besides its points. */
+export interface SweepReportMeta {
+  betas: readonly number[];
+  seeds: readonly number[];
+  base: PipelineConfig;
+}
+
+/**
+ * Writes report.md (table, correlation per target, failed points), sweep.json and the MIG-against-
+ * ratio scatter per target into `dir`: from the local pool's points or from a queue's completed jobs.
+ */
+export async function writeSweepReport(dir: string, meta: SweepReportMeta, points: SweepPoint[], failed: FailedPoint[]): Promise<void> {
+  const targets = sweepTargets(meta.base);
+  const imagesDir = path.join(dir, 'images');
+  fs.mkdirSync(imagesDir, { recursive: true });
   const f = (v: number | null | undefined, d = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+  const cfg = meta;
   const lines = [
     '# β sweep: disentanglement against zero-shot transfer',
     '',
@@ -174,15 +307,19 @@ async function writeSweepReport(root: RunDir, cfg: SweepConfig, points: SweepPoi
     ...points.map((p) => `| ${p.beta} | ${p.seed} | ${f(p.scores.mig)} | ${f(p.scores.probe_r2_min)} | ${f(p.scores.probe_identity_accuracy)} | ${f(p.sourceSuccess, 2)} | ${targets.map((t) => f(p.ratios[t], 2)).join(' | ')} |`),
     '',
   ];
+  if (failed.length > 0) {
+    lines.push('## Failed points', '', `${failed.length} point(s) failed after their attempts and are not in the table or the plots:`, '', '| β | seed | attempts | error |', '|---|---|---|---|');
+    for (const x of failed) lines.push(`| ${x.beta} | ${x.seed} | ${x.attempts} | ${x.error.split('\n')[0].replaceAll('|', '\\|')} |`);
+    lines.push('');
+  }
   for (const t of targets) {
     const pts = points.filter((p) => typeof p.scores.mig === 'number' && p.ratios[t] !== null);
     const r = pearson(
       pts.map((p) => p.scores.mig),
       pts.map((p) => p.ratios[t] as number),
     );
-    const file = root.imagePath(`sweep_${t}.svg`);
-    fs.writeFileSync(
-      file,
+    writeFileAtomic(
+      path.join(imagesDir, `sweep_${t}.svg`),
       await scatterChartSvg({
         title: `MIG against transfer to ${t}`,
         points: pts.map((p) => ({ x: p.scores.mig, y: p.ratios[t] as number, group: `β=${p.beta}` })),
@@ -192,6 +329,6 @@ async function writeSweepReport(root: RunDir, cfg: SweepConfig, points: SweepPoi
     );
     lines.push(`## ${t}`, '', `Pearson correlation of MIG and the success ratio over ${pts.length} points: ${f(r, 2)}.`, '', `![MIG against transfer to ${t}](images/sweep_${t}.svg)`, '');
   }
-  root.writeText('report.md', lines.join('\n'));
-  root.writeJson('sweep.json', { betas: cfg.betas, seeds: cfg.seeds, targets, points });
+  writeFileAtomic(path.join(dir, 'report.md'), lines.join('\n'));
+  writeJsonAtomic(path.join(dir, 'sweep.json'), { betas: cfg.betas, seeds: cfg.seeds, targets, points, failed });
 }
