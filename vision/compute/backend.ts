@@ -111,7 +111,8 @@ async function selectAuto(threads: number | undefined): Promise<BackendInfo> {
 }
 
 function shortNote(note: string): string {
-  const first = note.split(/[.(]/)[0].trim();
+  // Up to the first '(' or sentence end ('libvulkan.so.1' keeps its dots).
+  const first = note.split(/\(|\.(?:\s|$)/)[0].trim();
   return first.length > 0 ? first : note;
 }
 
