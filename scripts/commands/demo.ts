@@ -87,7 +87,7 @@ export function register(program: Command): void {
  * Starts the viewer on `port`; when something took that port while the pipeline ran (it was free at
  * the start), the next free one above it, said in the log: a finished run still gets its viewer.
  */
-async function launchWithFreePort<T>(launch: (port: number) => Promise<T>, port: number, log: (line: string) => void): Promise<T> {
+export async function launchWithFreePort<T>(launch: (port: number) => Promise<T>, port: number, log: (line: string) => void): Promise<T> {
   for (let p = port; ; p++) {
     try {
       const launched = await launch(p);

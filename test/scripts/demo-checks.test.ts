@@ -9,6 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { launchWithFreePort } from '../../scripts/commands/demo.ts';
+import { ViewerServer } from '../../viewer/server.ts';
 
 const BIN = path.resolve('bin/darla.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-checks-'));
@@ -49,6 +51,24 @@ describe('darla demo validates before any work (issue 21.3)', () => {
       expect(busy.status, busy.stderr).toBe(2);
       expect(busy.stderr).toMatch(new RegExp(`--port: port ${port} on 127\\.0\\.0\\.1 is already in use`));
       expect(fs.existsSync(run)).toBe(false);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a port taken while the pipeline ran: the viewer serves on the next free one and says so', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as net.AddressInfo).port;
+    const lines: string[] = [];
+    try {
+      const server = await launchWithFreePort((port) => ViewerServer.start({ host: '127.0.0.1', port, log: () => {} }), taken, (l) => lines.push(l));
+      try {
+        expect(server.port).toBeGreaterThan(taken);
+        expect(lines).toEqual([`viewer: port ${taken} was taken while the pipeline ran; serving on port ${server.port} instead`]);
+      } finally {
+        await server.close();
+      }
     } finally {
       holder.close();
     }
