@@ -280,7 +280,8 @@ export class RunDir {
     }
     if (action === 'resume') return this.readRecord();
     if (action === 'replace') {
-      const orphans = dependentAgents(this.root);
+      // Only an encoder (a pretraining run) has agents that depend on it.
+      const orphans = record.kind === 'pretrain' ? dependentAgents(this.root) : [];
       if (orphans.length > 0) {
         (mode.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(
           `warning: --fresh replaces the encoder in ${this.root}, which these agent runs were trained with; they will no longer find a matching encoder (its fingerprint changes): ${orphans.join(', ')}`,
@@ -404,7 +405,9 @@ export function dependentAgents(encoderRoot: string): string[] {
   const real = realPath(encoderRoot) ?? path.resolve(encoderRoot);
   const parent = path.dirname(real);
   const out = new Set<string>();
+  let budget = 2000; // folders looked into at most: a run placed in a big folder costs little
   const visit = (dir: string, depth: number) => {
+    if (budget-- <= 0) return;
     let names: string[];
     try {
       names = fs.readdirSync(dir);
