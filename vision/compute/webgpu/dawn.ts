@@ -37,7 +37,15 @@ async function dawn(): Promise<GPU | null> {
   }
 }
 
-function isSoftware(info: GPUAdapterInfo & { isFallbackAdapter?: boolean }): boolean {
+/** The adapter fields the project reads (Dawn's GPUAdapterInfo has them, and so does the probe child's report). */
+type AdapterInfoLike = Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'> & { isFallbackAdapter?: boolean };
+
+/** "vendor architecture device (description)". */
+export function adapterName(info: AdapterInfoLike): string {
+  return [info.vendor, info.architecture, info.device].filter((s) => s !== '').join(' ') + (info.description ? ` (${info.description})` : '');
+}
+
+export function isSoftware(info: AdapterInfoLike): boolean {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return info.isFallbackAdapter === true || info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|software/i.test(text);
 }
@@ -99,16 +107,21 @@ export function noAdapterReason(probe: ChildProbe): string {
   );
 }
 
+let childProbeResult: Promise<ChildProbe> | undefined;
+
+/** The probe child's answer, asked once per process; sets lastProbeFailure when it found no adapter. */
+export function childProbe(): Promise<ChildProbe> {
+  childProbeResult ??= probeInChild().then((r) => {
+    if (r.adapter === null) lastProbeFailure = noAdapterReason(r);
+    return r;
+  });
+  return childProbeResult;
+}
+
 /** The best adapter Dawn offers (hardware first), or null (see lastProbeFailure). */
 export async function probeAdapter(): Promise<AdapterProbe | null> {
   // Ask a child first: where there is no adapter, Dawn is never loaded here (and never prints here).
-  if (gpu === undefined) {
-    const child = await probeInChild();
-    if (child.adapter === null) {
-      lastProbeFailure = noAdapterReason(child);
-      return null;
-    }
-  }
+  if (gpu === undefined && (await childProbe()).adapter === null) return null;
   const g = await dawn();
   if (g === null) return null;
   let adapter: GPUAdapter | null = null;
@@ -125,8 +138,7 @@ export async function probeAdapter(): Promise<AdapterProbe | null> {
     return null;
   }
   const info = adapter.info;
-  const name = [info.vendor, info.architecture, info.device].filter((s) => s !== '').join(' ') + (info.description ? ` (${info.description})` : '');
-  return { adapter, name, software: isSoftware(info) };
+  return { adapter, name: adapterName(info), software: isSoftware(info) };
 }
 
 /** What dataSync()/arraySync() say on the webgpu backend under Node. */
