@@ -85,6 +85,33 @@ function isLeftover(root: string, name: string): boolean {
   return isDarlaTemp(name);
 }
 
+/** What darla writes inside a run's checkpoints/ and images/ folders. */
+const DARLA_INNER: Record<string, RegExp> = { checkpoints: /^(step-\d+\.ckpt|latest)$/, images: /\.(png|svg)$/ };
+
+/**
+ * Entries of a run that darla did not write (relative paths): at the top level, anything but the
+ * names darla writes; inside checkpoints/ and images/, anything but checkpoints and pictures.
+ */
+function userEntries(root: string): string[] {
+  const out: string[] = [];
+  for (const name of fs.readdirSync(root)) {
+    if (!DARLA_ENTRIES.has(name) && !isDarlaTemp(name)) {
+      out.push(name);
+      continue;
+    }
+    const inner = DARLA_INNER[name];
+    if (inner === undefined) continue;
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(path.join(root, name));
+    } catch {
+      continue; // not a folder
+    }
+    for (const n of names) if (!inner.test(n) && !isDarlaTemp(n)) out.push(`${name}/${n}`);
+  }
+  return out;
+}
+
 /** The one-sentence cause of a file-system error (e.g. 'permission denied'), for messages. */
 export function fsCause(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | null)?.code;
@@ -231,7 +258,7 @@ export class RunDir {
       if (cwd === null || isWithin(real, cwd) || isWithin(this.root, cwd)) {
         throw new UserError(`--fresh: ${this.root}${real !== this.root ? ` (really ${real})` : ''} holds the current folder (${cwd ?? 'unknown'}); refusing to delete it. Change to another folder first`, '--fresh');
       }
-      const theirs = fs.readdirSync(this.root).filter((name) => !DARLA_ENTRIES.has(name) && !isDarlaTemp(name));
+      const theirs = userEntries(this.root);
       if (theirs.length > 0) {
         throw new UserError(
           `--fresh: ${this.root} holds files darla did not write (${theirs.map((n) => `'${n}'`).join(', ')}); --fresh deletes only darla's own, so nothing was deleted. Move them out first, or choose another --run-dir`,
