@@ -455,7 +455,9 @@ export function dependentAgents(encoderRoot: string): string[] {
         const rec = JSON.parse(fs.readFileSync(path.join(sub, 'config.json'), 'utf8')) as unknown;
         if (isRunRecord(rec) && rec.kind === 'train-agent') {
           const vae = (rec.config as { vae?: unknown } | null)?.vae;
-          if (typeof vae === 'string' && (realPath(path.resolve(sub, vae)) ?? path.resolve(sub, vae)) === real) out.add(sub);
+          // The path as given (relative to where train-agent ran, or to the agent's run); a run or one of its checkpoints.
+          const uses = (p: string) => isWithin(real, realPath(p) ?? p);
+          if (typeof vae === 'string' && (uses(path.resolve(vae)) || uses(path.resolve(sub, vae)))) out.add(sub);
           continue;
         }
       } catch {

@@ -147,9 +147,10 @@ describe('RunDir: --fresh on an encoder agent runs depend on (issue 21.2)', () =
     new RunDir(vaeDir).open(vae);
     new RunDir(vaeDir).release();
     // A pipeline-style agent (absolute path) and a sibling agent (path relative to its run); one of another encoder.
-    const agents = [path.join(base, 'agents', 'darla-seed0'), path.join(base, 'vision', 'agent')];
+    const agents = [path.join(base, 'agents', 'darla-seed0'), path.join(base, 'vision', 'agent'), path.join(base, 'agents', 'darla-ckpt')];
     const other = path.join(base, 'agents', 'entangled-seed0');
-    for (const [dir, vaePath] of [[agents[0], vaeDir], [agents[1], '../darla'], [other, path.join(base, 'vision', 'entangled')]] as const) {
+    const uses = [[agents[0], vaeDir], [agents[1], '../darla'], [agents[2], path.join(vaeDir, 'checkpoints', 'step-000000010.ckpt')], [other, path.join(base, 'vision', 'entangled')]] as const;
+    for (const [dir, vaePath] of uses) {
       new RunDir(dir).open({ kind: 'train-agent', seed: 0, config: { frontend: 'darla', vae: vaePath } });
       new RunDir(dir).release();
     }
