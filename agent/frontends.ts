@@ -32,6 +32,8 @@ export interface EncoderRecord {
   objective: unknown;
   /** Variants whose frames the VAE saw in pretraining. */
   seenVariants: string[];
+  /** Their definitions, by name, when the VAE recorded them. */
+  seenDefinitions?: Record<string, unknown>;
 }
 
 export interface FrontendRecord {
@@ -156,7 +158,7 @@ export function createFrontend(kind: FrontendKind, opts: FrontendOptions): Front
     kind,
     obsShape,
     inputShape: [L],
-    encoder: { arch, fingerprint: vae.info.fingerprint, path: vae.info.path, objective: vae.info.objective, seenVariants: [...vae.info.seenVariants] },
+    encoder: { arch, fingerprint: vae.info.fingerprint, path: vae.info.path, objective: vae.info.objective, seenVariants: [...vae.info.seenVariants], ...(vae.info.seenDefinitions !== undefined ? { seenDefinitions: vae.info.seenDefinitions } : {}) },
   };
   const encode = (obs: ObsArray, _infos: readonly Info[], n: number, out: Float32Array) => {
     const mu = tf.tidy(() => {

@@ -70,6 +70,8 @@ export interface TrainAgentOptions {
   log?: (line: string) => void;
   /** Return the trained policy (the caller disposes it); otherwise it is freed. */
   keepPolicy?: boolean;
+  /** Polled after each update: true saves a checkpoint and returns early (Ctrl-C; the run resumes from there). */
+  shouldStop?: () => boolean;
 }
 
 export interface TrainResult {
@@ -83,6 +85,8 @@ export interface TrainResult {
   lastMetrics: MetricRecord | null;
   checkpoint: string | null;
   policy: Policy | null;
+  /** False when shouldStop ended the run early (after saving a checkpoint). */
+  finished: boolean;
 }
 
 /** A loss or gradient became NaN/Inf: training stops before the update, the last checkpoint stays. */
@@ -206,6 +210,7 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
   const startStep = globalStep;
   let finalEval: EvalResult | null = null;
   let lastMetrics: MetricRecord | null = null;
+  let stoppedAt: number | null = null;
 
   try {
     for (let update = startUpdate + 1; update <= numUpdates; update++) {
@@ -303,7 +308,13 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
       lastMetrics = record;
       opts.onMetrics?.(record);
 
-      if (update % cfg.checkpointInterval === 0 || update === numUpdates) lastCheckpoint = saveCheckpoint(update) ?? lastCheckpoint;
+      // A stop request (Ctrl-C) saves this update too, so nothing since the last periodic checkpoint is lost.
+      const stopping = update < numUpdates && (opts.shouldStop?.() ?? false);
+      if (update % cfg.checkpointInterval === 0 || update === numUpdates || stopping) lastCheckpoint = saveCheckpoint(update) ?? lastCheckpoint;
+      if (stopping) {
+        stoppedAt = update;
+        break;
+      }
 
       opts.onProgress?.({
         update,
@@ -320,6 +331,10 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
 
     const seconds = (performance.now() - startTime) / 1000;
     const sps = (globalStep - startStep) / Math.max(seconds, 1e-9);
+    if (stoppedAt !== null) {
+      log(`stopped at update ${stoppedAt}/${numUpdates} (step ${globalStep}); checkpoint ${lastCheckpoint ?? '(none: no run directory)'}`);
+      return { config: cfg, globalStep, updates: stoppedAt, sps, finalEval: null, lastMetrics, checkpoint: lastCheckpoint, policy: opts.keepPolicy === true ? policy : null, finished: false };
+    }
     if (run !== null) {
       await writeTrainReport(run, { config: cfg, task, frontend: frontend.record, finalEval, sps, globalStep, seconds: elapsedBefore + seconds, backend: tf.getBackend() });
     }
@@ -333,6 +348,7 @@ export async function trainAgent(input: unknown, opts: TrainAgentOptions = {}): 
       lastMetrics,
       checkpoint: lastCheckpoint,
       policy: keep ? policy : null,
+      finished: true,
     };
   } finally {
     envs.close();

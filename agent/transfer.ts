@@ -18,9 +18,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../envs/core/errors.ts';
 import { mixSeed } from '../envs/core/rng.ts';
-import { RunDir, stableStringify } from '../envs/util/run-dir.ts';
-import { checkHeldOut, HELD_OUT_MIN_DEGREES, HELD_OUT_MIN_DELTA_E, HELD_OUT_MIN_SCALE_PX, HELD_OUT_MIN_SCALE_RATIO, transferVariantNames, variantToJson, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
-import { variantDefinitions } from '../envs/shapeworld/variant-arg.ts';
+import { RunDir } from '../envs/util/run-dir.ts';
+import { checkHeldOut, HELD_OUT_MIN_DEGREES, HELD_OUT_MIN_DELTA_E, HELD_OUT_MIN_SCALE_PX, HELD_OUT_MIN_SCALE_RATIO, parseVariantConfig, transferVariantNames, type Variant, type VariantInput } from '../envs/shapeworld/variants.ts';
+import { parseVariantArg, sameWorld, variantDefinitions } from '../envs/shapeworld/variant-arg.ts';
+import type { EncoderRecord } from './frontends.ts';
 import { barChartSvg } from '../vision/report/charts.ts';
 import { encoderLocation, loadPolicyCheckpoint, type LoadedPolicyCheckpoint } from './checkpoint.ts';
 import { evaluatePolicy } from './evaluate.ts';
@@ -125,10 +126,28 @@ interface PolicyPlan {
   seed: number;
   trainVariant: Variant;
   encoderSaw: string[] | null;
+  /** The variants the encoder saw, resolved to definitions (null: no encoder). */
+  encoderWorlds: Variant[] | null;
   meta: LoadedPolicyCheckpoint['meta'];
 }
 
-const sameVariant = (a: Variant, b: Variant) => stableStringify(variantToJson(a)) === stableStringify(variantToJson(b));
+/** Same world, whatever the names (a copy of `source` under another name is `source`). */
+const sameVariant = (a: Variant, b: Variant) => sameWorld(a, b);
+
+/**
+ * The variants an encoder saw, as variants: its recorded definitions, else (older encoders) each
+ * recorded name or path resolved now; one that cannot be resolved any more is left out.
+ */
+function seenWorlds(enc: EncoderRecord): Variant[] {
+  return enc.seenVariants.flatMap((name) => {
+    try {
+      const def = enc.seenDefinitions?.[name];
+      return [def !== undefined ? parseVariantConfig(def, `recorded variant '${name}'`) : parseVariantArg(name)];
+    } catch {
+      return [];
+    }
+  });
+}
 
 export async function runTransfer(opts: TransferOptions): Promise<TransferResult> {
   const episodes = opts.episodes ?? 50;
@@ -144,7 +163,7 @@ export async function runTransfer(opts: TransferOptions): Promise<TransferResult
     if (ckpt.meta.task.env !== SHAPE_WORLD) throw new UserError(`${ckpt.file} was trained on ${ckpt.meta.task.env}; transfer evaluates ${SHAPE_WORLD} policies`, '--policies');
     const trainVariant = taskFromRecord(ckpt.meta.task).variant!;
     const enc = ckpt.meta.frontend.encoder;
-    return { file: ckpt.file, agent: ckpt.meta.frontend.kind, seed: ckpt.meta.config.seed, trainVariant, encoderSaw: enc === undefined ? null : enc.seenVariants, meta: ckpt.meta };
+    return { file: ckpt.file, agent: ckpt.meta.frontend.kind, seed: ckpt.meta.config.seed, trainVariant, encoderSaw: enc === undefined ? null : enc.seenVariants, encoderWorlds: enc === undefined ? null : seenWorlds(enc), meta: ckpt.meta };
   });
   const targets: Variant[] = (opts.variants ?? transferVariantNames()).map((v) => variantFromArg(v, '--variants'));
   const names = new Set<string>();
@@ -155,7 +174,8 @@ export async function runTransfer(opts: TransferOptions): Promise<TransferResult
   const problems: string[] = [];
   for (const plan of plans) {
     for (const t of targets) {
-      if (sameVariant(plan.trainVariant, t)) continue;
+      // The same world claims nothing held out; one that claims something is checked (and refused).
+      if (sameVariant(plan.trainVariant, t) && t.heldOut.length === 0) continue;
       const r = checkHeldOut(plan.trainVariant, t);
       if (!r.ok) problems.push(`${t.name} vs ${path.basename(path.dirname(path.dirname(plan.file)))} (trained on ${plan.trainVariant.name}): ${r.problems.join('; ')}`);
     }
@@ -323,7 +343,7 @@ function aggregate(agent: string, plans: PolicyPlan[], target: Variant, mode: Ev
   let visionSaw: TransferRow['visionSaw'];
   if (agent === 'oracle' || agent === 'state') visionSaw = 'n/a';
   else {
-    const saw = plans.map((p, i) => (p.encoderSaw === null ? sawTrain[i] : p.encoderSaw.includes(target.name)));
+    const saw = plans.map((p, i) => (p.encoderWorlds === null ? sawTrain[i] : p.encoderWorlds.some((w) => sameVariant(w, target))));
     visionSaw = saw.every(Boolean) ? 'yes' : saw.some(Boolean) ? 'partly' : 'no';
   }
   let heldOut: HeldOutSummary | null = null;

@@ -7,6 +7,7 @@ import { ZodError } from 'zod';
 import { UserError } from '../envs/core/errors.ts';
 import { COMMANDS } from './commands/index.ts';
 import { exitWithParent } from '../envs/util/interrupt.ts';
+import { fsCause } from '../envs/util/run-dir.ts';
 
 // A pipeline's training child stops when the pipeline dies (no-op when run from a shell).
 exitWithParent();
@@ -27,6 +28,9 @@ try {
   process.exitCode = exitCodeFor(err);
 }
 
+/** File-system errors a user causes and can fix (not a bug of ours). */
+const USER_FS_ERRORS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR']);
+
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
     // Help and version print and end with code 0; commander has already printed any error.
@@ -43,6 +47,12 @@ function exitCodeFor(err: unknown): number {
       const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
       console.error(`error: ${where}: ${issue.message}`);
     }
+    return 2;
+  }
+  const sys = err as NodeJS.ErrnoException | null;
+  if (sys instanceof Error && typeof sys.path === 'string' && USER_FS_ERRORS.has(sys.code ?? '')) {
+    // The file system refused (permissions, a read-only or full disk): the user can fix that, so a sentence, not a trace.
+    console.error(`error: cannot ${sys.syscall ?? 'use'} ${sys.path}: ${fsCause(sys)}`);
     return 2;
   }
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));

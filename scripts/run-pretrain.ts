@@ -29,6 +29,7 @@ const stderr = (line: string) => process.stderr.write(`${line}\n`);
 export function checkResumable(runDir: string, config: PretrainConfig): void {
   const run = new RunDir(runDir);
   if (!run.exists()) return;
+  run.assertNotShipped();
   const existing = run.readRecord();
   const old = (existing.config as Partial<PretrainConfig> | undefined)?.arch;
   if (existing.kind === 'pretrain' && old !== undefined && stableStringify(old) !== stableStringify(config.arch)) {

@@ -429,7 +429,8 @@ export class ViewerServer {
     const origin = req.headers.origin;
     if (origin === undefined) return true; // non-browser clients (tests, scripts)
     try {
-      return new URL(origin).host === req.headers.host;
+      // Host names are case-insensitive (URL lower-cases them): compare both the same way.
+      return new URL(origin).host === new URL(`http://${req.headers.host ?? ''}`).host;
     } catch {
       return false;
     }
@@ -449,12 +450,14 @@ export class ViewerServer {
 
   private async handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    const allowed = this.hostAllowed(req);
     const send = (status: number, type: string, body: string | Buffer) => {
-      res.writeHead(status, { 'Content-Type': type, ...securityHeaders(req.headers.host) });
+      // A refused Host is never reflected into the policy.
+      res.writeHead(status, { 'Content-Type': type, ...securityHeaders(allowed ? req.headers.host : undefined) });
       res.end(body);
     };
     try {
-      if (!this.hostAllowed(req)) {
+      if (!allowed) {
         return send(403, 'text/plain', `forbidden: this viewer answers to loopback names (open http://127.0.0.1:${this.port}/); add a name with --allow-host\n`);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');

@@ -5,13 +5,18 @@
  * metrics logged after the last checkpoint are dropped so a resumed run logs each step once.
  * A run is recognisable as one (config.json with `format: RUN_FORMAT`, or an older run's fields):
  * only such a folder is ever resumed or deleted (--fresh), a folder with anything else in it is
- * never written into, and a run is locked (run-lock.ts) while a process writes in it.
+ * never written into, and a run is locked (run-lock.ts) while a process writes in it. What is
+ * protected beyond that: a shipped model (provenance.json) is never replaced nor resumed into;
+ * --fresh refuses a run holding files darla did not write (it names them), refuses the folder the
+ * user stands in (compared by real paths, so a symlink cannot hide it), and warns which agent runs
+ * nearby used the encoder it deletes. A path that cannot hold a run (a dangling symlink, a file
+ * where a folder should be, an unwritable folder) is refused with one sentence before any work.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { appendLine, readJsonLines, writeFileAtomic, writeJsonAtomic } from './files.ts';
-import { acquireLock, assertNotLocked, LOCK_FILE, releaseLock } from './run-lock.ts';
+import { acquireLock, assertNotLocked, LOCK_FILE, readLock, releaseLock } from './run-lock.ts';
 
 /** config.json's `format`: marks a directory as a darla run (older runs are recognised by their fields). */
 export const RUN_FORMAT = 'darla-run/1';
@@ -57,9 +62,90 @@ export interface OpenMode {
 /** What is at a run directory's path. */
 export type RunDirState = 'absent' | 'empty' | 'run' | 'foreign' | 'file';
 
-/** Entries that do not make a folder "non-empty": a lock and temp files a killed run may leave. */
-function isLeftover(name: string): boolean {
-  return name === LOCK_FILE || name.endsWith('.tmp');
+/** The file that marks a shipped model (vision/vae/shipped.ts); such a run is never replaced nor resumed into. */
+export const PROVENANCE_FILE = 'provenance.json';
+
+/**
+ * Top-level names darla writes into a run directory (any kind of run); anything else in a run is
+ * the user's, and --fresh refuses to delete it.
+ */
+const DARLA_ENTRIES = new Set([
+  'config.json', 'metrics.jsonl', 'checkpoints', 'images', 'report.md', 'report.html', 'done.json', 'scores.json', 'vision.md',
+  'transfer.json', 'sweep.json', 'timings.json', 'agents', 'vision', 'transfer', 'logs', 'configs', 'dae', LOCK_FILE,
+]);
+
+/** A temp file of darla's atomic writes (`<file>.<pid>.<n>.tmp`) or of its lock (`run.lock.<pid>.tmp`). */
+function isDarlaTemp(name: string): boolean {
+  return /^run\.lock\.\d+\.tmp$/.test(name) || /\.\d+\.\d+\.tmp$/.test(name);
+}
+
+/** Entries that do not make a folder "non-empty": a darla lock and darla temp files a killed run may leave. */
+function isLeftover(root: string, name: string): boolean {
+  if (name === LOCK_FILE) return readLock(root) !== null;
+  return isDarlaTemp(name);
+}
+
+/** What darla writes inside a run's checkpoints/ and images/ folders. */
+const DARLA_INNER: Record<string, RegExp> = { checkpoints: /^(step-\d+\.ckpt|latest)$/, images: /\.(png|svg)$/ };
+
+/**
+ * Entries of a run that darla did not write (relative paths): at the top level, anything but the
+ * names darla writes; inside checkpoints/ and images/, anything but checkpoints and pictures.
+ */
+function userEntries(root: string): string[] {
+  const out: string[] = [];
+  for (const name of fs.readdirSync(root)) {
+    if (!DARLA_ENTRIES.has(name) && !isDarlaTemp(name)) {
+      out.push(name);
+      continue;
+    }
+    const inner = DARLA_INNER[name];
+    if (inner === undefined) continue;
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(path.join(root, name));
+    } catch {
+      continue; // not a folder
+    }
+    for (const n of names) if (!inner.test(n) && !isDarlaTemp(n)) out.push(`${name}/${n}`);
+  }
+  return out;
+}
+
+/** The one-sentence cause of a file-system error (e.g. 'permission denied'), for messages. */
+export function fsCause(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk is full';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a folder';
+    case 'ENOENT':
+      return 'a part of the path does not exist';
+    default:
+      return code ?? (err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** The real path (symlinks resolved in every part), or null when it cannot be resolved. */
+function realPath(p: string): string | null {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `inner` is `outer` or inside it. */
+function isWithin(outer: string, inner: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** Whether a parsed config.json was written by this project (RUN_FORMAT, or the fields older runs have). */
@@ -122,7 +208,7 @@ export class RunDir {
       }
       return 'foreign';
     }
-    return fs.readdirSync(this.root).every(isLeftover) ? 'empty' : 'foreign';
+    return fs.readdirSync(this.root).every((name) => isLeftover(this.root, name)) ? 'empty' : 'foreign';
   }
 
   /**
@@ -134,6 +220,7 @@ export class RunDir {
    */
   check(record: NewRunRecord, mode: OpenMode = {}): 'create' | 'resume' | 'replace' {
     if (mode.fresh && mode.resume === true) throw new UserError('--resume and --fresh contradict each other; pick one', '--resume');
+    this.assertUsablePath();
     const state = this.state();
     if (state === 'file') throw new UserError(`--run-dir: ${this.root} is a file, not a folder; give a new or empty folder, or an existing darla run`, '--run-dir');
     if (state === 'foreign') {
@@ -151,6 +238,7 @@ export class RunDir {
       return 'create';
     }
     assertNotLocked(this.root);
+    this.assertNotShipped();
     const existing = this.readRecord();
     if (existing.kind !== record.kind) {
       throw new UserError(
@@ -159,10 +247,23 @@ export class RunDir {
       );
     }
     if (mode.fresh) {
-      const cwd = process.cwd();
-      const rel = path.relative(this.root, cwd);
-      if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
-        throw new UserError(`--fresh: ${this.root} holds the current folder (${cwd}); refusing to delete it. Change to another folder first`, '--fresh');
+      // Real paths on both sides: a symlinked --run-dir or working folder cannot hide that one holds the other.
+      let cwd: string | null;
+      try {
+        cwd = realPath(process.cwd());
+      } catch {
+        cwd = null;
+      }
+      const real = realPath(this.root) ?? this.root;
+      if (cwd === null || isWithin(real, cwd) || isWithin(this.root, cwd)) {
+        throw new UserError(`--fresh: ${this.root}${real !== this.root ? ` (really ${real})` : ''} holds the current folder (${cwd ?? 'unknown'}); refusing to delete it. Change to another folder first`, '--fresh');
+      }
+      const theirs = userEntries(this.root);
+      if (theirs.length > 0) {
+        throw new UserError(
+          `--fresh: ${this.root} holds files darla did not write (${theirs.map((n) => `'${n}'`).join(', ')}); --fresh deletes only darla's own, so nothing was deleted. Move them out first, or choose another --run-dir`,
+          '--fresh',
+        );
       }
       return 'replace';
     }
@@ -193,15 +294,82 @@ export class RunDir {
    */
   open(record: NewRunRecord, mode: OpenMode = {}): RunRecord {
     const action = this.check(record, mode);
-    fs.mkdirSync(this.root, { recursive: true });
-    acquireLock(this.root, mode.log);
+    try {
+      fs.mkdirSync(this.root, { recursive: true });
+    } catch (err) {
+      throw new UserError(`--run-dir: cannot create ${this.root}: ${fsCause(err)}`, '--run-dir');
+    }
+    try {
+      acquireLock(this.root, mode.log);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`--run-dir: cannot write the lock in ${this.root}: ${fsCause(err)}`, '--run-dir');
+    }
     if (action === 'resume') return this.readRecord();
     if (action === 'replace') {
+      // Only an encoder (a pretraining run) has agents that depend on it.
+      const orphans = record.kind === 'pretrain' ? dependentAgents(this.root) : [];
+      if (orphans.length > 0) {
+        (mode.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+          `warning: --fresh replaces the encoder in ${this.root}, which these agent runs were trained with; they will no longer find a matching encoder (its fingerprint changes): ${orphans.join(', ')}`,
+        );
+      }
       for (const name of fs.readdirSync(this.root)) if (name !== LOCK_FILE) fs.rmSync(path.join(this.root, name), { recursive: true, force: true });
     }
     const full: RunRecord = { format: RUN_FORMAT, ...record, versions: { ...defaultVersions(), ...(record.versions ?? {}) }, createdAt: new Date().toISOString() };
     writeJsonAtomic(this.configPath, full);
     return full;
+  }
+
+  /**
+   * Refuses (one sentence naming the path and the cause) a --run-dir that cannot hold a run: a
+   * dangling symlink on the way, a file where a folder should be, a folder this process cannot write.
+   */
+  assertUsablePath(): void {
+    let p = this.root;
+    for (;;) {
+      let st: fs.Stats | null = null;
+      try {
+        st = fs.lstatSync(p);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UserError(`--run-dir: cannot use ${this.root}: ${p}: ${fsCause(err)}`, '--run-dir');
+      }
+      if (st !== null) {
+        if (st.isSymbolicLink() && realPath(p) === null) {
+          let target = '?';
+          try {
+            target = fs.readlinkSync(p);
+          } catch {
+            // Unreadable link: the message names the link alone.
+          }
+          throw new UserError(`--run-dir: ${p} is a symbolic link to ${target}, which does not exist; point --run-dir at a real folder or fix the link`, '--run-dir');
+        }
+        const isDir = fs.statSync(p).isDirectory();
+        if (p !== this.root && !isDir) throw new UserError(`--run-dir: cannot create ${this.root}: ${p} is a file, not a folder`, '--run-dir');
+        if (isDir) {
+          try {
+            fs.accessSync(p, fs.constants.W_OK | fs.constants.X_OK);
+          } catch (err) {
+            throw new UserError(`--run-dir: cannot write in ${p}${p !== this.root ? ` (to create ${this.root})` : ''}: ${fsCause(err)}`, '--run-dir');
+          }
+        }
+        return;
+      }
+      const parent = path.dirname(p);
+      if (parent === p) return;
+      p = parent;
+    }
+  }
+
+  /** Refuses a shipped model (its provenance.json marks it): darla never replaces nor resumes into one. */
+  assertNotShipped(): void {
+    if (!fs.existsSync(path.join(this.root, PROVENANCE_FILE))) return;
+    throw new UserError(
+      `--run-dir: ${this.root} is a shipped model (its ${PROVENANCE_FILE} marks it); darla never replaces nor continues a shipped model (--fresh, --resume), so nothing was changed. ` +
+        'Train in another --run-dir and ship the result with `npx tsx scripts/ship-vision.ts --run <that run> --kind <darla|entangled> --command "<how you trained it>"`',
+      '--run-dir',
+    );
   }
 
   /** Takes the run's lock without opening it (e.g. to add an evaluation to a finished run). */
@@ -254,6 +422,53 @@ export class RunDir {
   writeText(name: string, text: string): void {
     writeFileAtomic(path.join(this.root, name), text);
   }
+}
+
+/**
+ * Agent runs near an encoder's run (its parent's and grandparent's sub-folders, two levels deep: a
+ * pipeline's agents/, or sibling runs) whose recorded encoder (`config.vae`) is that run.
+ */
+export function dependentAgents(encoderRoot: string): string[] {
+  const real = realPath(encoderRoot) ?? path.resolve(encoderRoot);
+  const parent = path.dirname(real);
+  const out = new Set<string>();
+  let budget = 2000; // folders looked into at most: a run placed in a big folder costs little
+  const visit = (dir: string, depth: number) => {
+    if (budget-- <= 0) return;
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names.slice(0, 500)) {
+      const sub = path.join(dir, name);
+      if (sub === real) continue;
+      let isDir = false;
+      try {
+        isDir = fs.lstatSync(sub).isDirectory();
+      } catch {
+        continue;
+      }
+      if (!isDir) continue;
+      try {
+        const rec = JSON.parse(fs.readFileSync(path.join(sub, 'config.json'), 'utf8')) as unknown;
+        if (isRunRecord(rec) && rec.kind === 'train-agent') {
+          const vae = (rec.config as { vae?: unknown } | null)?.vae;
+          // The path as given (relative to where train-agent ran, or to the agent's run); a run or one of its checkpoints.
+          const uses = (p: string) => isWithin(real, realPath(p) ?? p);
+          if (typeof vae === 'string' && (uses(path.resolve(vae)) || uses(path.resolve(sub, vae)))) out.add(sub);
+          continue;
+        }
+      } catch {
+        // No config.json here: look deeper.
+      }
+      if (depth > 0) visit(sub, depth - 1);
+    }
+  };
+  visit(parent, 1);
+  if (path.dirname(parent) !== parent) visit(path.dirname(parent), 1);
+  return [...out].sort();
 }
 
 /** JSON with sorted keys, for comparing configs. */

@@ -5,7 +5,8 @@
  * killed with -9 cannot remove it) is taken over with a message. The lock file is created with its
  * full contents in one step (write a temp file, hard-link it into place: the link fails when a lock
  * exists), so a reader never sees half a lock. Locks are released when their run is done and, at
- * the latest, when the process exits.
+ * the latest, when the process exits. A run.lock that names no process is not darla's: it is
+ * refused, never removed.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,6 +64,7 @@ function describeOwner(o: LockOwner): string {
  */
 export function assertNotLocked(root: string): void {
   const owner = readLock(root);
+  if (owner === null && fs.existsSync(lockPath(root))) throw notOurLock(lockPath(root));
   if (owner === null || owner.pid === process.pid || !ownerAlive(owner)) return;
   throw new UserError(
     `--run-dir: ${root} is in use by another darla process (${describeOwner(owner)}); wait for it to finish or stop it. ` +
@@ -92,16 +94,26 @@ export function acquireLock(root: string, log: (line: string) => void = (l) => p
       fs.rmSync(tmp, { force: true });
     }
     const owner = readLock(root);
-    if (owner !== null && owner.pid === process.pid && owner.host === me.host) {
+    if (owner === null) {
+      // Gone since the link failed (its owner released it): try again. Otherwise it is not a lock
+      // darla wrote (darla's locks appear whole, naming their owner): it is the user's file.
+      if (!fs.existsSync(file)) continue;
+      throw notOurLock(file);
+    }
+    if (owner.pid === process.pid && owner.host === me.host) {
       held.add(file);
       installExitHook();
       return;
     }
-    if (owner !== null) assertNotLocked(root);
-    log(`taking over the lock of ${root}: ${owner === null ? 'it was unreadable' : `its owner (${describeOwner(owner)}) is no longer running`}`);
+    assertNotLocked(root);
+    log(`taking over the lock of ${root}: its owner (${describeOwner(owner)}) is no longer running`);
     fs.rmSync(file, { force: true });
   }
   throw new UserError(`--run-dir: could not lock ${root}: another process keeps taking it; run one command at a time there`, '--run-dir');
+}
+
+function notOurLock(file: string): UserError {
+  return new UserError(`--run-dir: ${file} is not a lock darla wrote (it names no process); darla leaves it alone. Move it away if it is not needed, or choose another --run-dir`, '--run-dir');
 }
 
 /** Releases the run's lock if this process holds it. */

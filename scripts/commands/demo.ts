@@ -51,6 +51,11 @@ export function register(program: Command): void {
     .action(async (flags: DemoFlags) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const config = await buildConfig(flags);
+      // The viewer the run ends with: its host and port are checked now, not after the pipeline.
+      if (flags.view) {
+        const { assertListenable } = await import('../../viewer/probe-port.ts');
+        await assertListenable(flags.host, flags.port);
+      }
       const runDir = flags.runDir ?? `runs/${flags.preset}`;
       let runAgentJobs: import('../pipeline/run.ts').PipelineOptions['runAgentJobs'];
       let evaluateTransfer: import('../pipeline/run.ts').PipelineOptions['evaluateTransfer'];
@@ -83,7 +88,7 @@ export function register(program: Command): void {
       if (!flags.view) return;
       const darla = result.agentDirs.find((a) => a.kind === 'darla') ?? result.agentDirs[0];
       const { launchViewer } = await import('../../viewer/launch.ts');
-      const { viewer, describe } = await launchViewer({ host: flags.host, port: flags.port, allowHost: flags.allowHost, fps: 8, seed: flags.seed, agent: darla.dir, title: 'darla-ts · trained agent', log });
+      const { viewer, describe } = await launchWithFreePort((port) => launchViewer({ host: flags.host, port, allowHost: flags.allowHost, fps: 8, seed: flags.seed, agent: darla.dir, title: 'darla-ts · trained agent', log }), flags.port, log);
       log(`viewer: open ${viewer.server.url}  (${describe}) — Ctrl-C to stop`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -92,6 +97,23 @@ export function register(program: Command): void {
       });
       await viewer.close();
     });
+}
+
+/**
+ * Starts the viewer on `port`; when something took that port while the pipeline ran (it was free at
+ * the start), the next free one above it, said in the log: a finished run still gets its viewer.
+ */
+export async function launchWithFreePort<T>(launch: (port: number) => Promise<T>, port: number, log: (line: string) => void): Promise<T> {
+  for (let p = port; ; p++) {
+    try {
+      const launched = await launch(p);
+      if (p !== port) log(`viewer: port ${port} was taken while the pipeline ran; serving on port ${p} instead`);
+      return launched;
+    } catch (err) {
+      const taken = err instanceof UserError && err.field === '--port' && /already in use/.test(err.message);
+      if (!taken || port === 0 || p >= Math.min(65535, port + 20)) throw err;
+    }
+  }
 }
 
 /** The preset, with a --config file's sections merged over it, validated strictly. */
@@ -121,6 +143,9 @@ async function buildConfig(flags: DemoFlags) {
     const r = target.name === 'source' ? null : checkHeldOut(getVariant('source'), target);
     if (r !== null && !r.ok) throw new UserError(`transfer.variants: '${target.name}' is not held out from 'source': ${r.problems.join('; ')}`, 'transfer.variants');
   }
+  // What each stage's child will be given (agents.overrides included), before any stage runs.
+  const { checkStageConfigs } = await import('../pipeline/run.ts');
+  checkStageConfigs(parsed.data);
   // Shipped encoders: present, intact and trained on today's worlds, before any work.
   if (parsed.data.vision.from === 'shipped') {
     const { loadShippedVision, SHIPPED_KINDS } = await import('../../vision/vae/shipped.ts');

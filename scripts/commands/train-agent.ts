@@ -146,6 +146,9 @@ export function register(program: Command): void {
     new RunDir(runDir).check(agentRunRecord(cfg, task), { resume: flags.resume, fresh: flags.fresh });
 
     const log = (s: string) => process.stderr.write(`${s}\n`);
+    // Ctrl-C (or the pipeline's SIGINT to its process group) saves a checkpoint and releases the lock.
+    const { installInterruptHandlers, stopRequested } = await import('../../envs/util/interrupt.ts');
+    installInterruptHandlers(log);
     const { useBackend } = await import('../../agent/backend.ts');
     const backend = await useBackend(flags.backend, log);
     const { trainAgent } = await import('../../agent/ppo.ts');
@@ -164,6 +167,7 @@ export function register(program: Command): void {
         resume: flags.resume,
         fresh: flags.fresh,
         log,
+        shouldStop: stopRequested,
         onProgress: (p) =>
           bar.update(p.globalStep, {
             return: Number.isFinite(p.episodicReturn) ? p.episodicReturn.toFixed(3) : '-',
@@ -174,6 +178,11 @@ export function register(program: Command): void {
     } finally {
       bar.stop();
       await feed?.close();
+    }
+    if (!result.finished) {
+      log(`stopped at step ${result.globalStep}; run again with --resume to continue`);
+      process.exitCode = 130;
+      return;
     }
     const ev = result.finalEval;
     const summary = {

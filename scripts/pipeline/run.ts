@@ -21,7 +21,8 @@ import { createProgress, type Progress } from '../../envs/util/progress.ts';
 import { RunDir, type NewRunRecord } from '../../envs/util/run-dir.ts';
 import { writeJsonAtomic } from '../../envs/util/files.ts';
 import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
-import type { PretrainConfig } from '../../vision/vae/config.ts';
+import { PretrainConfigSchema, type PretrainConfig } from '../../vision/vae/config.ts';
+import { resolveAgentConfig } from '../../agent/config.ts';
 import type { Objective } from '../../vision/vae/objectives.ts';
 import type { PipelineConfig, AgentKind } from './config.ts';
 import type { TransferCell } from '../../agent/transfer.ts';
@@ -103,6 +104,38 @@ export function visionConfig(cfg: PipelineConfig, which: 'darla' | 'entangled'):
     checkpointEvery: Math.max(1, Math.min(250, Math.floor(v.steps / 4))),
     metricsScale: v.metricsScale,
   };
+}
+
+/** The train-agent config of one of the pipeline's agents (its overrides under the pipeline's own fields). */
+export function agentJobConfig(cfg: PipelineConfig, kind: AgentKind, seed: number, vae: string | undefined): Record<string, unknown> {
+  const totalSteps = kind === 'pixels' ? cfg.agents.pixelsTotalSteps : cfg.agents.totalSteps;
+  return { ...cfg.agents.overrides, frontend: kind, vae, seed, totalSteps, numEnvs: cfg.agents.numEnvs, numSteps: cfg.agents.numSteps, variant: 'source' };
+}
+
+/**
+ * Validates what each stage's child will be given (the vision configs when trained here, each
+ * agent's config with the overrides), so a bad field fails before any stage runs, not after the
+ * vision has trained. Throws a UserError naming the field.
+ */
+export function checkStageConfigs(cfg: PipelineConfig): void {
+  if (cfg.vision.from === 'train') {
+    for (const which of ['darla', 'entangled'] as const) {
+      const parsed = PretrainConfigSchema.safeParse(visionConfig(cfg, which));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UserError(`invalid pipeline config: the ${which} β-VAE's pretraining config at ${issue.path.join('.') || '(root)'}: ${issue.message}`, 'vision');
+      }
+    }
+  }
+  for (const kind of cfg.agents.kinds) {
+    const vae = kind === 'darla' || kind === 'entangled' ? `vision/${kind}` : undefined;
+    try {
+      resolveAgentConfig(agentJobConfig(cfg, kind, cfg.agents.seeds[0], vae), 'agents.overrides');
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`invalid pipeline config: ${err.message} (for the ${kind} agents)`, 'agents.overrides');
+      throw err;
+    }
+  }
 }
 
 /** Rough seconds per unit on the reference 2-core CPU, to weight one progress bar across stages. */
@@ -244,7 +277,7 @@ async function runStages(root: RunDir, cfg: PipelineConfig, opts: PipelineOption
       agentTotals.set(key, totalSteps);
       const vae = a.kind === 'darla' ? visionDirs.darla : a.kind === 'entangled' ? visionDirs.entangled : undefined;
       const configFile = path.join(root.root, 'configs', `agent-${a.kind}-seed${a.seed}.json`);
-      writeJsonAtomic(configFile, { ...cfg.agents.overrides, frontend: a.kind, vae, seed: a.seed, totalSteps, numEnvs: cfg.agents.numEnvs, numSteps: cfg.agents.numSteps, variant: 'source' });
+      writeJsonAtomic(configFile, agentJobConfig(cfg, a.kind, a.seed, vae));
       const item = `${a.kind}-seed${a.seed}`;
       agentJobs.push({
         key,

@@ -10,7 +10,7 @@ import { trainAgent } from '../../agent/ppo.ts';
 import { runTransfer } from '../../agent/transfer.ts';
 import { UserError } from '../../envs/core/errors.ts';
 import { Box } from '../../envs/core/spaces/box.ts';
-import { parseVariantArg } from '../../envs/shapeworld/variant-arg.ts';
+import { parseVariantArg, variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 import { getVariant, variantNames, variantToJson, type VariantInput } from '../../envs/shapeworld/variants.ts';
 import { loadViewerModels } from '../../viewer/launch.ts';
 import { registerTinyEnvs } from './tiny-envs.ts';
@@ -96,6 +96,32 @@ describe('runTransfer', () => {
     const builtin = variantNames().find((n) => n !== 'source')!;
     const impostor = JSON.stringify({ extends: 'source', name: builtin, orientations: [7.5], heldOut: ['orientation'] });
     await expect(runTransfer({ policies: [runs.oracle0], variants: [impostor] })).rejects.toThrow(new RegExp(`name: '${builtin}' is a built-in variant's name`));
+  });
+
+  it('reserves built-in names in any letter case (issue 21.6)', async () => {
+    const impostor = JSON.stringify({ extends: 'color-shift', name: 'Color-Shift', scales: [5] });
+    await expect(runTransfer({ policies: [runs.oracle0], variants: ['source', impostor] })).rejects.toThrow(/name: 'Color-Shift' is the built-in variant 'color-shift' in another letter case/);
+  });
+
+  it('compares variants by definition: a renamed copy of source was seen by the vision and the policy (issue 21.6)', async () => {
+    const file = path.join(tmp, 'mine.json');
+    fs.writeFileSync(file, JSON.stringify({ ...variantToJson(getVariant('source')), name: 'mine', description: 'my copy' }));
+    const quick = { episodes: 1, seeds: [0], modes: ['deterministic' as const] };
+    const r = await runTransfer({ policies: [runs.oracle0, runs.darla], variants: ['source', file], ...quick });
+    const row = (agent: string) => r.rows.find((x) => x.agent === agent && x.variant === 'mine')!;
+    expect(row('oracle').policySaw).toBe('yes');
+    expect(row('darla').policySaw).toBe('yes');
+    expect(row('darla').visionSaw).toBe('yes');
+    // An encoder that saw a file's variant records its name and definition: transferring to that file, the vision saw it.
+    const shifted = path.join(tmp, 'my-bg.json');
+    fs.writeFileSync(shifted, JSON.stringify({ extends: 'source', name: 'my-bg', background: ['#ffffff'], heldOut: ['background'] }));
+    const defs = variantDefinitions(['source', shifted]);
+    const vae = writeRandomVae(path.join(tmp, 'vae-file'), 7, { seenVariants: Object.keys(defs), seenDefinitions: defs });
+    const agent = path.join(tmp, 'darla-file');
+    await trainAgent({ ...tiny, frontend: 'darla', vae }, { runDir: agent });
+    const t = await runTransfer({ policies: [agent], variants: [shifted], ...quick });
+    expect(t.rows.find((x) => x.variant === 'my-bg')!.visionSaw).toBe('yes');
+    expect(t.rows.find((x) => x.variant === 'my-bg')!.policySaw).toBe('no');
   });
 
   it('a run moved or copied with its encoder still transfers and plays; a lost encoder names --vae (issue 13.5)', async () => {

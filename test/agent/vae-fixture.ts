@@ -12,7 +12,7 @@ import { BetaVae, DEFAULT_ARCH, type VaeArch } from '../../vision/vae/model.ts';
 export const TINY_ARCH: VaeArch = { ...DEFAULT_ARCH, latents: 4, convFilters: [4, 4, 4, 4], hidden: 16 };
 
 /** Writes a random-weight VAE "pretrain run" at `dir` and returns the directory. */
-export function writeRandomVae(dir: string, seed: number, opts: { beta?: number; seenVariants?: string[] } = {}): string {
+export function writeRandomVae(dir: string, seed: number, opts: { beta?: number; seenVariants?: string[]; seenDefinitions?: Record<string, unknown> } = {}): string {
   const model = new BetaVae(TINY_ARCH, seed);
   const arrays = variablesToArrays(model.params, 'model/');
   model.dispose();
@@ -23,6 +23,7 @@ export function writeRandomVae(dir: string, seed: number, opts: { beta?: number;
       step: 1,
       objective: { kind: 'beta', beta: opts.beta ?? 4 },
       seenVariants: opts.seenVariants ?? ['source'],
+      ...(opts.seenDefinitions !== undefined ? { seenDefinitions: opts.seenDefinitions } : {}),
       optimizerStep: 0,
       seed,
       fingerprint: fingerprintArrays(arrays),

@@ -138,3 +138,28 @@ describe('RunDir: the lock', () => {
     new RunDir(dir).release();
   });
 });
+
+describe('RunDir: --fresh on an encoder agent runs depend on (issue 21.2)', () => {
+  it('warns, before deleting, which agent runs nearby recorded this encoder', () => {
+    const base = fresh();
+    const vaeDir = path.join(base, 'vision', 'darla');
+    const vae = { kind: 'pretrain', seed: 0, config: { arch: 1 } };
+    new RunDir(vaeDir).open(vae);
+    new RunDir(vaeDir).release();
+    // A pipeline-style agent (absolute path) and a sibling agent (path relative to its run); one of another encoder.
+    const agents = [path.join(base, 'agents', 'darla-seed0'), path.join(base, 'vision', 'agent'), path.join(base, 'agents', 'darla-ckpt')];
+    const other = path.join(base, 'agents', 'entangled-seed0');
+    const uses = [[agents[0], vaeDir], [agents[1], '../darla'], [agents[2], path.join(vaeDir, 'checkpoints', 'step-000000010.ckpt')], [other, path.join(base, 'vision', 'entangled')]] as const;
+    for (const [dir, vaePath] of uses) {
+      new RunDir(dir).open({ kind: 'train-agent', seed: 0, config: { frontend: 'darla', vae: vaePath } });
+      new RunDir(dir).release();
+    }
+    const lines: string[] = [];
+    new RunDir(vaeDir).open(vae, { fresh: true, log: (l) => lines.push(l) });
+    new RunDir(vaeDir).release();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^warning: --fresh replaces the encoder in .*they will no longer find a matching encoder/);
+    for (const a of agents) expect(lines[0]).toContain(a);
+    expect(lines[0]).not.toContain(other);
+  });
+});

@@ -58,11 +58,11 @@ function httpStatus(port: number, urlPath: string, host: string): Promise<number
   });
 }
 
-function httpHeaders(port: number, urlPath: string): Promise<http.IncomingHttpHeaders> {
+function httpHeaders(port: number, urlPath: string, host?: string): Promise<http.IncomingHttpHeaders> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: urlPath }, (res) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath, headers: host === undefined ? {} : { Host: host } }, (res) => {
       res.resume();
-      resolve(res.headers);
+      resolve({ ...res.headers, ':status': String(res.statusCode) });
     }).on('error', reject);
   });
 }
@@ -271,6 +271,28 @@ describe('bad client messages are dropped with an error, and the server carries 
       clients.push(ok);
       await ok.opened;
     }
+  });
+
+  it('compares host names case-insensitively, over HTTP and WebSocket alike (issue 21.8)', async () => {
+    const { server, ws } = await startServer();
+    const host = `LOCALHOST:${server.port}`;
+    expect(await httpStatus(server.port, '/healthz', host)).toBe(200);
+    const upper = new TestClient(ws, { Host: host, Origin: `http://${host}` });
+    clients.push(upper);
+    await upper.opened;
+    const mixed = new TestClient(ws, { Host: host, Origin: `http://LocalHost:${server.port}` });
+    clients.push(mixed);
+    await mixed.opened;
+  });
+
+  it('never reflects a refused Host into the Content-Security-Policy of a 403 (issue 21.8)', async () => {
+    const server = await ViewerServer.start({ port: 0, log: () => {}, clientJs: async () => 'console.log(1)' });
+    servers.push(server);
+    const h = await httpHeaders(server.port, '/', `evil.example:${server.port}`);
+    expect(h[':status']).toBe('403');
+    const csp = String(h['content-security-policy']);
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('evil.example');
   });
 
   it('sends a Content-Security-Policy (own scripts only, no framing) with every response', async () => {

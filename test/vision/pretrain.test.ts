@@ -19,6 +19,7 @@ import { framesToTensor } from '../../vision/vae/frames.ts';
 import { buildPretrainFrames } from '../../vision/vae/data.ts';
 import { checkResumable } from '../../scripts/run-pretrain.ts';
 import { UserError } from '../../envs/core/errors.ts';
+import { variantDefinitions } from '../../envs/shapeworld/variant-arg.ts';
 
 const TINY: PretrainConfig = PretrainConfigSchema.parse({
   arch: { latents: 4, imageSize: 64, channels: 3, convFilters: [4, 4, 8, 8], hidden: 16, likelihood: 'bernoulli' },
@@ -52,6 +53,18 @@ describe('pretraining (tiny β-VAE on the shape world)', () => {
     expect(model.arch).toEqual(TINY.arch);
     model.dispose();
     r.release();
+  });
+
+  it('records the variants it saw by name and definition, never a file path (issue 21.6)', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'mine.json');
+    fs.writeFileSync(file, JSON.stringify({ extends: 'source', name: 'mine', background: ['#ffffff'], heldOut: ['background'] }));
+    const r = await pretrain({ ...TINY, steps: 2, data: { ...TINY.data, variants: ['source', file] } }, { runDir: path.join(dir, 'run'), seed: 1, quiet: true });
+    r.release();
+    const { model, info } = loadVae(path.join(dir, 'run'));
+    model.dispose();
+    expect(info.seenVariants).toEqual(['source', 'mine']);
+    expect(info.seenDefinitions).toEqual(variantDefinitions(['source', file]));
   });
 
   it("trains DARLA's perceptual target: a DAE first, then the β-VAE in its code (resumable)", async () => {

@@ -111,7 +111,8 @@ async function selectAuto(threads: number | undefined): Promise<BackendInfo> {
 }
 
 function shortNote(note: string): string {
-  const first = note.split(/[.(]/)[0].trim();
+  // Up to the first '(' or sentence end ('libvulkan.so.1' keeps its dots).
+  const first = note.split(/\(|\.(?:\s|$)/)[0].trim();
   return first.length > 0 ? first : note;
 }
 
@@ -160,6 +161,16 @@ let webGpuSkipNote: string | undefined;
 /** Explicit: any adapter, else UserError. Auto: hardware adapters only, else null. */
 async function useWebGpu(explicit: boolean): Promise<BackendInfo | null> {
   const dawn = await import('./webgpu/dawn.ts');
+  if (!explicit) {
+    // auto takes a hardware adapter only: a software one (or none) is found out in the probe child,
+    // without loading Dawn in this process.
+    const child = await dawn.childProbe();
+    if (child.adapter === null) return null;
+    if (dawn.isSoftware(child.adapter)) {
+      webGpuSkipNote = `WebGPU adapter ${dawn.adapterName(child.adapter)} is a software rasteriser, slower than wasm (use --backend webgpu to run on it anyway)`;
+      return null;
+    }
+  }
   const probe = await dawn.probeAdapter();
   if (probe === null) {
     if (explicit) {

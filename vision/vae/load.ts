@@ -19,8 +19,10 @@ export interface VaeCheckpointMeta {
   arch: VaeArch;
   step: number;
   objective: Objective;
-  /** The variants whose frames the model saw in pretraining. */
+  /** The names of the variants whose frames the model saw in pretraining. */
   seenVariants: string[];
+  /** Their full definitions, by name (absent in checkpoints written before they were recorded). */
+  seenDefinitions?: Record<string, unknown>;
   optimizerStep: number;
   seed: number;
   /** KL per latent on held-out frames at save time (for sorting latents). */

@@ -122,12 +122,19 @@ function checkpointMeta(config: PretrainConfig, trainer: VaeTrainer, seed: numbe
     arch: config.arch,
     step: trainer.step,
     objective: config.objective,
-    seenVariants: [...config.data.variants],
+    // Names and definitions, never a file path or inline JSON: what transfer compares targets with.
+    ...seenRecord(config.data.variants),
     optimizerStep: trainer.optimizer.t,
     seed,
     klPerDim,
     fingerprint,
   };
+}
+
+/** The variants a model sees, by name, with their definitions (a file or inline JSON becomes its variant's name). */
+function seenRecord(variants: readonly string[]): Pick<VaeCheckpointMeta, 'seenVariants' | 'seenDefinitions'> {
+  const defs = variantDefinitions(variants);
+  return { seenVariants: Object.keys(defs), seenDefinitions: defs };
 }
 
 /** Saves the trainer's state as the run's newest checkpoint. */

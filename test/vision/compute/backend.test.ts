@@ -83,6 +83,23 @@ describe('selectBackend', () => {
     expect(r.stdout.trim(), r.stderr).toMatch(/^UserError backend 'webgpu' is not available: .*no WebGPU adapter.*mesa-vulkan-drivers/);
   });
 
+  it('a start without a GPU is quiet: Dawn writes nothing to the terminal, the backend line says why (issue 21.9)', () => {
+    // `darla view` with an encoder selects `auto` as `npm start` does; the ICD list names no driver.
+    const r = spawnSync(process.execPath, ['bin/darla.js', 'view', '--vae', 'models/vision/darla', '--port', '0', '--exit-after', '0.2'], {
+      cwd: new URL('../../../', import.meta.url).pathname,
+      encoding: 'utf8',
+      timeout: 90_000,
+      env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/Couldn't load Vulkan|BackendVk\.cpp|node-webgpu|^Warning:/m);
+    const backendLine = r.stderr.split('\n').find((l) => l.startsWith('backend: '));
+    expect(backendLine, r.stderr).toMatch(/no WebGPU adapter/);
+    // Where the Vulkan loader itself is missing (as on this project's CI), the line names it.
+    const hasVulkan = spawnSync('sh', ['-c', 'ldconfig -p | grep -q "libvulkan.so.1 "']).status === 0;
+    if (!hasVulkan) expect(backendLine).toMatch(/no WebGPU adapter: libvulkan\.so\.1 not found/);
+  });
+
   it('refuses a bad DARLA_WASM_THREADS before starting wasm', () => {
     const r = selectInChild('wasm', { DARLA_WASM_THREADS: 'lots' });
     expect(r.stdout.trim(), r.stderr).toMatch(/^UserError DARLA_WASM_THREADS: wasm threads must be an integer from 1 to 8, got 'lots'/);

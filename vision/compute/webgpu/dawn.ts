@@ -2,8 +2,12 @@
  * WebGPU under Node through Dawn (the npm package `webgpu`): finds an adapter, tells a hardware GPU
  * from a software rasteriser (Mesa's lavapipe/llvmpipe, SwiftShader), and registers tfjs's 'webgpu'
  * backend on that adapter. Dawn's Vulkan backend needs a Vulkan driver: a GPU vendor's, or Mesa ≥ 24
- * (lavapipe) for software; Dawn refuses Mesa 22.
+ * (lavapipe) for software; Dawn refuses Mesa 22. Whether there is an adapter is first asked in a
+ * child process whose stderr is captured: on a machine without Vulkan, Dawn writes a raw warning
+ * (with a path from its own CI) straight to the terminal, which the user should never see; the
+ * backend line says it in words instead ("no WebGPU adapter: libvulkan.so.1 not found").
  */
+import { spawn } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface AdapterProbe {
@@ -33,13 +37,91 @@ async function dawn(): Promise<GPU | null> {
   }
 }
 
-function isSoftware(info: GPUAdapterInfo & { isFallbackAdapter?: boolean }): boolean {
+/** The adapter fields the project reads (Dawn's GPUAdapterInfo has them, and so does the probe child's report). */
+type AdapterInfoLike = Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'> & { isFallbackAdapter?: boolean };
+
+/** "vendor architecture device (description)". */
+export function adapterName(info: AdapterInfoLike): string {
+  return [info.vendor, info.architecture, info.device].filter((s) => s !== '').join(' ') + (info.description ? ` (${info.description})` : '');
+}
+
+export function isSoftware(info: AdapterInfoLike): boolean {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return info.isFallbackAdapter === true || info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|software/i.test(text);
 }
 
+/** What the probe child reports: Dawn's adapter info, or null; and what Dawn wrote to stderr. */
+export interface ChildProbe {
+  adapter: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean } | null;
+  stderr: string;
+  /** Set when the child could not answer (crashed, timed out, the package did not load). */
+  failure?: string;
+}
+
+/** The script the probe child runs: load Dawn, ask for an adapter, print its info as JSON. */
+const PROBE_SCRIPT = `
+const { create, globals } = await import(process.argv[1]);
+Object.assign(globalThis, globals);
+const a = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+const i = a === null ? null : a.info;
+process.stdout.write(JSON.stringify(i === null ? null : { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: a.isFallbackAdapter === true || i.isFallbackAdapter === true }));
+process.exit(0);
+`;
+
+/** Asks Dawn for an adapter in a child process, so nothing Dawn prints reaches this terminal. */
+export function probeInChild(env: NodeJS.ProcessEnv = process.env, timeoutMs = 30_000): Promise<ChildProbe> {
+  let url: string;
+  try {
+    url = import.meta.resolve('webgpu');
+  } catch (err) {
+    return Promise.resolve({ adapter: null, stderr: '', failure: `the 'webgpu' package (Dawn) is not installed: ${err instanceof Error ? err.message : String(err)}` });
+  }
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', PROBE_SCRIPT, url], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', (e) => resolve({ adapter: null, stderr: err, failure: `the WebGPU probe could not start: ${e.message}` }));
+    child.on('close', (code, signal) => {
+      try {
+        if (code === 0) return resolve({ adapter: JSON.parse(out) as ChildProbe['adapter'], stderr: err });
+      } catch {
+        // Not JSON: reported below.
+      }
+      resolve({ adapter: null, stderr: err, failure: `the WebGPU probe ${signal !== null ? `was stopped (${signal})` : `exited with code ${code}`}` });
+    });
+  });
+}
+
+/** Why a probe found no adapter, in words: the first line the backend report shows. */
+export function noAdapterReason(probe: ChildProbe): string {
+  const lib = /Couldn't load Vulkan: (\S+?):/.exec(probe.stderr);
+  if (lib !== null) {
+    return `no WebGPU adapter: ${lib[1]} not found (install your GPU vendor's Vulkan driver, or for a software adapter Mesa >= 24: \`apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1\` on Debian 12)`;
+  }
+  if (probe.failure !== undefined) return `no WebGPU adapter: ${probe.failure}`;
+  return (
+    'no WebGPU adapter: Dawn found none (no Vulkan driver: install your GPU vendor\'s Vulkan driver, or for a software ' +
+    'adapter Mesa >= 24, e.g. `apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1` on Debian 12)'
+  );
+}
+
+let childProbeResult: Promise<ChildProbe> | undefined;
+
+/** The probe child's answer, asked once per process; sets lastProbeFailure when it found no adapter. */
+export function childProbe(): Promise<ChildProbe> {
+  childProbeResult ??= probeInChild().then((r) => {
+    if (r.adapter === null) lastProbeFailure = noAdapterReason(r);
+    return r;
+  });
+  return childProbeResult;
+}
+
 /** The best adapter Dawn offers (hardware first), or null (see lastProbeFailure). */
 export async function probeAdapter(): Promise<AdapterProbe | null> {
+  // Ask a child first: where there is no adapter, Dawn is never loaded here (and never prints here).
+  if (gpu === undefined && (await childProbe()).adapter === null) return null;
   const g = await dawn();
   if (g === null) return null;
   let adapter: GPUAdapter | null = null;
@@ -56,8 +138,7 @@ export async function probeAdapter(): Promise<AdapterProbe | null> {
     return null;
   }
   const info = adapter.info;
-  const name = [info.vendor, info.architecture, info.device].filter((s) => s !== '').join(' ') + (info.description ? ` (${info.description})` : '');
-  return { adapter, name, software: isSoftware(info) };
+  return { adapter, name: adapterName(info), software: isSoftware(info) };
 }
 
 /** What dataSync()/arraySync() say on the webgpu backend under Node. */
