@@ -58,9 +58,10 @@ export function sampleSizes(scale = 1) {
 }
 
 /**
- * Runs the chosen metrics. Keys: `mig`; `beta_vae_train_accuracy`, `beta_vae_eval_accuracy`;
- * `factor_vae_train_accuracy`, `factor_vae_eval_accuracy`, `factor_vae_num_active_dims`;
- * `dci_disentanglement`, `dci_completeness`, `dci_informativeness_train`, `dci_informativeness_test`;
+ * Runs the chosen metrics. Every metric scores only the factors that vary (`*num_factors` says how
+ * many). Keys: `mig`; `beta_vae_train_accuracy`, `beta_vae_eval_accuracy`, `beta_vae_num_factors`;
+ * `factor_vae_train_accuracy`, `factor_vae_eval_accuracy`, `factor_vae_num_active_dims`, `factor_vae_num_factors`;
+ * `dci_disentanglement`, `dci_completeness`, `dci_informativeness_train`, `dci_informativeness_test`, `dci_num_factors`;
  * `gaussian_total_correlation`; `kl_total`, `kl_latent_<j>`, `active_units`, `active_units_variance`;
  * `probe_r2_<factor>`, `probe_r2_<object>`, `probe_r2_min`, `probe_identity_accuracy`;
  * and `<metric>_seconds` for each metric run.

@@ -6,15 +6,15 @@
  * (I(z_(1); v_k) − I(z_(2); v_k)) / H(v_k), where z_(1), z_(2) are the two latents with the
  * highest mutual information with v_k.
  *
- * Deviations: factors with zero entropy in the sample (a factor of size 1) are left out of the
- * mean — the reference divides by zero there and returns NaN. The reference's batch_size=16 only
+ * Deviations: only factors that vary in the sample are scored (utils.ts `varyingFactors`; a constant
+ * factor has zero entropy and the reference divides by zero there and returns NaN). The reference's batch_size=16 only
  * chunks the i.i.d. sampling; we chunk by `framesPerCall` and get the same estimator.
  */
 import type { GroundTruthData } from '../../envs/core/ground-truth.ts';
 import type { Rng } from '../../envs/core/rng.ts';
 import { UserError } from '../../envs/core/errors.ts';
 import type { RepresentationFn } from './types.ts';
-import { countOption, discreteEntropy, discreteMutualInfo, generateFactorCode, histogramDiscretize, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
+import { countOption, discreteEntropy, discreteMutualInfo, generateFactorCode, histogramDiscretize, varyingFactors, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
 
 export interface MigOptions {
   /** Samples drawn (reference 10000). */
@@ -30,21 +30,22 @@ export interface MigResult {
   mutualInfo: Float64Array;
   /** H(factor k), nats. */
   entropy: Float64Array;
-  /** Normalised gap of each factor (NaN where the factor has zero entropy). */
+  /** Normalised gap of each factor (NaN where the factor is not scored: constant in the sample). */
   gapPerFactor: Float64Array;
 }
 
 /** MIG from n sampled codes (n × d) and factors (n × f), the reference's `_compute_mig`. */
 export function migFromCodes(codes: ArrayLike<number>, factors: Int32Array, n: number, d: number, f: number, numBins = 20): MigResult {
   if (d < 2) throw new UserError(`MIG needs at least 2 latents to take a gap, the representation has ${d}`);
+  const scored = varyingFactors({ factors, numPoints: n, numFactors: f });
+  if (scored.length === 0) throw new UserError('MIG is undefined: every factor is constant in the sample (zero entropy)');
   const disc = histogramDiscretize(codes, n, d, numBins);
   const m = discreteMutualInfo(disc, factors, n, d, f);
   if (m.length !== d * f) throw new Error('mutual information matrix must be [num_latents, num_factors]');
   const h = discreteEntropy(factors, n, f);
-  const gap = new Float64Array(f);
+  const gap = new Float64Array(f).fill(NaN);
   let sum = 0;
-  let count = 0;
-  for (let k = 0; k < f; k++) {
+  for (const k of scored) {
     let top1 = -Infinity;
     let top2 = -Infinity;
     for (let j = 0; j < d; j++) {
@@ -56,16 +57,10 @@ export function migFromCodes(codes: ArrayLike<number>, factors: Int32Array, n: n
         top2 = v;
       }
     }
-    if (h[k] > 0) {
-      gap[k] = (top1 - top2) / h[k];
-      sum += gap[k];
-      count++;
-    } else {
-      gap[k] = NaN;
-    }
+    gap[k] = (top1 - top2) / h[k];
+    sum += gap[k];
   }
-  if (count === 0) throw new UserError('MIG is undefined: every factor is constant in the sample (zero entropy)');
-  return { mig: sum / count, mutualInfo: m, entropy: h, gapPerFactor: gap };
+  return { mig: sum / scored.length, mutualInfo: m, entropy: h, gapPerFactor: gap };
 }
 
 /** Samples codes from the world and computes MIG. Returns `{ mig }`. */
