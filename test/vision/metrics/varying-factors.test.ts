@@ -93,11 +93,18 @@ describe('varyingFactors / selectFactors (utils)', () => {
 });
 
 describe('a constant factor changes no score (issue #22)', () => {
-  it('MIG: the same mean', async () => {
+  it('MIG: the same mean and per-factor gaps, and no gap for the constant factor', async () => {
     const a = await computeMig(inner, mixedCode(), new Rng(4), { numTrain: 800 });
     const b = await computeMig(withConst, mixedCode(), new Rng(4), { numTrain: 800 });
     expect(a.mig).toBeGreaterThan(0.05);
     expect(b.mig).toBe(a.mig);
+    expect(b.mig_num_factors).toBe(f);
+    expect(b.mig_gap_constant).toBeUndefined();
+    expect(b.mig_top_latent_constant).toBeUndefined();
+    for (const name of inner.factorNames) {
+      expect(b[`mig_gap_${name}`]).toBe(a[`mig_gap_${name}`]);
+      expect(b[`mig_top_latent_${name}`]).toBe(a[`mig_top_latent_${name}`]);
+    }
   });
 
   it('DCI from codes: identical scores, importance [latents × varying factors], entropy base = varying factors', async () => {
@@ -171,12 +178,14 @@ describe('a constant factor changes no score (issue #22)', () => {
     expect(id.eval_accuracy).toBe(1);
   });
 
-  it('migFromCodes: a constant column gets a NaN gap and leaves the mean alone', () => {
+  it('migFromCodes: a constant column gets NaN gap and latent −1 and leaves the mean alone', () => {
     const factors = Int32Array.from([0, 0, 0, 1, 1, 0, 1, 1]);
     const codes = [0, 0, 0, 1, 1, 0, 1, 1];
     const plain = migFromCodes(codes, factors, 4, 2, 2);
     const withC = migFromCodes(codes, insertColumn(factors, 4, 2, 0, 5), 4, 2, 3);
     expect(withC.mig).toBe(plain.mig);
     expect(Number.isNaN(withC.gapPerFactor[0])).toBe(true);
+    expect(withC.topLatentPerFactor[0]).toBe(-1);
+    expect(Array.from(withC.factors)).toEqual([1, 2]);
   });
 });
