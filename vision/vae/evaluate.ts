@@ -101,7 +101,7 @@ export function shapeWorldTaskFactors(data: ShapeWorldDataset): string[] {
 
 function summarise(s: Scores): string {
   return Object.entries(s)
-    .filter(([k]) => !k.startsWith('kl_latent_'))
+    .filter(([k]) => !k.startsWith('kl_latent_') && !k.startsWith('mig_gap_') && !k.startsWith('mig_top_latent_'))
     .slice(0, 4)
     .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`)
     .join(' ');
