@@ -9,6 +9,7 @@ import { RunDir, stableStringify } from '../envs/util/run-dir.ts';
 import { installInterruptHandlers, stopRequested } from '../envs/util/interrupt.ts';
 import type { BackendChoice } from './cli/options.ts';
 import type { PretrainConfig } from '../vision/vae/config.ts';
+import { migPerFactorText } from '../vision/report/mig-per-factor.ts';
 
 export interface RunPretrainOptions {
   runDir: string;
@@ -86,7 +87,9 @@ export async function runPretrain(config: PretrainConfig, opts: RunPretrainOptio
       objective: describeObjective(config),
       heldOutFrames: { frames: result.data.evalFrames, n: result.data.evalCount },
     });
-    log(`MIG ${fmt(ev.scores.mig)} · BetaVAE ${fmt(ev.scores.beta_vae_eval_accuracy)} · FactorVAE ${fmt(ev.scores.factor_vae_eval_accuracy)} · DCI ${fmt(ev.scores.dci_disentanglement)} · active latents ${ev.scores.active_units}`);
+    log(headlineScores(ev.scores));
+    const perFactor = migPerFactorText(ev.scores, ev.taskFactors);
+    if (perFactor !== '') log(perFactor);
     log(`wrote ${path.relative(process.cwd(), result.runDir.root)}/{scores.json,vision.md,images/traversals.png,images/reconstructions.png}`);
     summary.scores = ev.scores;
   }
@@ -127,7 +130,9 @@ export async function runEvaluateVision(runPath: string, opts: { variant: string
   const s = ev.scores;
   const line = { run: run.root, step: info.step, variant: variant.name, ...s };
   process.stdout.write(JSON.stringify(line) + '\n');
-  log(`MIG ${fmt(s.mig)} · BetaVAE ${fmt(s.beta_vae_eval_accuracy)} · FactorVAE ${fmt(s.factor_vae_eval_accuracy)} · DCI ${fmt(s.dci_disentanglement)} · active latents ${s.active_units ?? 'n/a'}`);
+  log(headlineScores(s));
+  const perFactor = migPerFactorText(s, ev.taskFactors);
+  if (perFactor !== '') log(perFactor);
   model.dispose();
   return ev;
 }
@@ -142,6 +147,11 @@ export function describeObjective(config: PretrainConfig): string {
     case 'tcvae':
       return `tcvae, α=${o.alpha}, β=${o.beta}, γ=${o.gamma}`;
   }
+}
+
+/** The headline scores on one line. */
+function headlineScores(s: Record<string, number>): string {
+  return `MIG ${fmt(s.mig)} (task factors ${fmt(s.mig_task)}) · BetaVAE ${fmt(s.beta_vae_eval_accuracy)} · FactorVAE ${fmt(s.factor_vae_eval_accuracy)} · DCI ${fmt(s.dci_disentanglement)} · active latents ${s.active_units ?? 'n/a'}`;
 }
 
 function fmt(v: number | undefined): string {

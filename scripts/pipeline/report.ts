@@ -10,6 +10,7 @@ import { marked } from 'marked';
 import { writeFileAtomic } from '../../envs/util/files.ts';
 import type { RunDir } from '../../envs/util/run-dir.ts';
 import { lineChartSvg } from '../../vision/report/charts.ts';
+import { migPerFactorMarkdown } from '../../vision/report/mig-per-factor.ts';
 import type { AgentKind, PipelineConfig } from './config.ts';
 import type { StageTiming } from './timings.ts';
 
@@ -87,6 +88,18 @@ export function readingOfResults(scores: Record<'darla' | 'entangled', Json | nu
         : `By MIG the DARLA encoder is not more disentangled than the β = 1 baseline here (${migD.toFixed(3)} vs ${migE.toFixed(3)}); with this training budget the extra KL pressure did not separate the factors better.`,
     );
   }
+  const taskD = scores.darla?.mig_task;
+  const taskE = scores.entangled?.mig_task;
+  if (typeof taskD === 'number' && typeof taskE === 'number') {
+    const largest = (s: Json | null) => {
+      let best: { name: string; gap: number } | null = null;
+      for (const [k, v] of Object.entries(s ?? {})) if (k.startsWith('mig_gap_') && typeof v === 'number' && (best === null || v > best.gap)) best = { name: k.slice(8), gap: v };
+      return best === null ? '' : `${best.name} ${best.gap.toFixed(3)}`;
+    };
+    out.push(
+      `Over the task factors alone (the objects' positions, what the policy needs), MIG is ${taskD.toFixed(3)} for DARLA and ${taskE.toFixed(3)} for the β = 1 baseline; the largest single factor gap is ${largest(scores.darla)} (DARLA) and ${largest(scores.entangled)} (baseline).`,
+    );
+  }
   const bySuccess = agents.filter((a) => a.success !== null);
   if (bySuccess.length > 0) {
     const kinds = [...new Set(bySuccess.map((a) => a.kind))];
@@ -144,6 +157,16 @@ function darlaVerdict(variant: string, rows: TransferRowJson[], det: TransferRow
   return ` ${among}, DARLA keeps less of its source success on ${variant} than ${best.agent}.`;
 }
 
+/** The task factors the vision evaluation recorded (scores.json `task_factors`), from either encoder. */
+function taskFactorsOf(scores: Record<'darla' | 'entangled', Json | null>): string[] {
+  const names = new Set<string>();
+  for (const s of [scores.darla, scores.entangled]) {
+    const t = s?.task_factors;
+    if (Array.isArray(t)) for (const n of t) if (typeof n === 'string') names.add(n);
+  }
+  return [...names];
+}
+
 /** One shipped encoder in words: objective, data, steps, hours, machine, command, fingerprint. */
 function shippedLine(which: string, done: Json | null, record: Json | null): string {
   const p = (done?.provenance ?? null) as { steps?: number; hours?: number; machine?: string; backend?: string; command?: string; fingerprint?: string } | null;
@@ -183,6 +206,11 @@ export async function writePipelineReport(root: RunDir, cfg: PipelineConfig, inp
   const vrow = (label: string, key: string, digits = 3) => `| ${label} | ${num(scores.darla?.[key], digits)} | ${num(scores.entangled?.[key], digits)} |`;
   const objective = cfg.vision.objective;
   const objText = objective.kind === 'beta' ? `β = ${objective.beta}` : objective.kind === 'capacity' ? `capacity, γ = ${objective.gamma}, C_max = ${objective.cMax}` : `β-TCVAE, β = ${objective.beta}`;
+  const migRows = migPerFactorMarkdown([{ label: 'DARLA', scores: scores.darla }, { label: 'entangled (β = 1)', scores: scores.entangled }], taskFactorsOf(scores));
+  const migSection =
+    migRows.length === 0
+      ? []
+      : ['MIG per factor — where the mean comes from: each varying factor\'s normalised gap between its two most informative latents, and which latent is the top one. The task MIG averages the objects\' positions (task), the factors the policy needs.', '', ...migRows, ''];
   const reading = readingOfResults(scores, transferRows, agentDone.map((a) => ({ kind: a.kind, success: (a.done?.successRate as number | null | undefined) ?? null })));
 
   const md = [
@@ -219,6 +247,7 @@ export async function writePipelineReport(root: RunDir, cfg: PipelineConfig, inp
     vrow('probe (linear) R², worst of agent / goal / hazard', 'probe_linear_r2_min'),
     vrow('probe (linear) identity', 'probe_linear_identity_accuracy'),
     vrow('MIG', 'mig'),
+    vrow('task MIG (mean over the objects\' positions)', 'mig_task'),
     vrow('BetaVAE score', 'beta_vae_eval_accuracy'),
     vrow('FactorVAE score', 'factor_vae_eval_accuracy'),
     vrow('DCI disentanglement', 'dci_disentanglement'),
@@ -229,6 +258,7 @@ export async function writePipelineReport(root: RunDir, cfg: PipelineConfig, inp
     vrow('held-out reconstruction (nats/frame)', 'recon_heldout', 1),
     `| training speed (img/s) | ${num(visionDone.darla?.imgPerSec, 0)} | ${num(visionDone.entangled?.imgPerSec, 0)} |`,
     '',
+    ...migSection,
     'Latent traversals (rows: latents by KL, largest first; columns: the latent swept from −3 to +3 around one frame\'s μ):',
     '',
     '| DARLA | entangled (β = 1) |',

@@ -7,6 +7,11 @@
  * A logistic regression (sklearn defaults, ./logistic-regression.ts) is fitted on the training points;
  * the score is its accuracy on fresh evaluation points.
  *
+ * Only factors that vary are drawn as the fixed factor (utils.ts `varyingFactors`: factorSizes > 1).
+ * Holding a factor that takes one value fixes nothing, so its points could not be told from one
+ * another and would cap the accuracy (at 10/11 in `source`, whose scale and orientation are constant);
+ * disentanglement_lib's datasets have no constant factors.
+ *
  * Deviations: the classifier is solved by Newton's method rather than L-BFGS (same optimum). Points
  * are encoded several at a time (up to `framesPerCall` frames per call); the sampling is the same.
  */
@@ -14,7 +19,8 @@ import type { GroundTruthData } from '../../envs/core/ground-truth.ts';
 import type { Rng } from '../../envs/core/rng.ts';
 import type { RepresentationFn } from './types.ts';
 import { accuracyScore, fitLogisticRegression, predictLogisticRegression } from './logistic-regression.ts';
-import { checkGroundTruth, countOption, encodeFactors, sampleFactorsChecked, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
+import { UserError } from '../../envs/core/errors.ts';
+import { checkGroundTruth, countOption, encodeFactors, sampleFactorsChecked, varyingFactors, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
 
 export interface BetaVaeOptions {
   /** Pairs averaged into one feature vector (reference 64). */
@@ -29,11 +35,13 @@ export interface BetaVaeOptions {
 export interface BetaVaeResult {
   train_accuracy: number;
   eval_accuracy: number;
+  /** Factors the fixed factor is drawn from: those that vary in the world. */
+  num_factors: number;
 }
 
 /**
- * numPoints BetaVAE points: features (numPoints × d, mean |z1 − z2|) and labels (the fixed factor).
- * The reference's `_generate_training_batch`.
+ * numPoints BetaVAE points: features (numPoints × d, mean |z1 − z2|) and labels (the fixed factor's
+ * index in the world, drawn uniformly over the varying factors). The reference's `_generate_training_batch`.
  */
 export async function betaVaePoints(
   data: GroundTruthData,
@@ -45,6 +53,8 @@ export async function betaVaePoints(
 ): Promise<{ features: Float64Array; labels: Int32Array; numLatents: number }> {
   checkGroundTruth(data);
   const f = data.factorSizes.length;
+  const varying = varyingFactors(data);
+  if (varying.length === 0) throw new UserError('the BetaVAE score is undefined: every factor of the world is constant');
   const labels = new Int32Array(numPoints);
   // Points per RepresentationFn round: as many whole points (2·batchSize frames each) as fit.
   const perGroup = Math.max(1, Math.floor(framesPerCall / (2 * batchSize)));
@@ -56,7 +66,7 @@ export async function betaVaePoints(
     const g = Math.min(perGroup, numPoints - start);
     const factors = new Int32Array(g * 2 * batchSize * f);
     for (let s = 0; s < g; s++) {
-      const k = rng.int(f);
+      const k = varying[rng.int(varying.length)];
       labels[start + s] = k;
       const f1 = sampleFactorsChecked(data, batchSize, rng);
       const f2 = sampleFactorsChecked(data, batchSize, rng);
@@ -90,7 +100,7 @@ export function betaVaeScoreFromPoints(
   train: { features: Float64Array; labels: Int32Array },
   evalSet: { features: Float64Array; labels: Int32Array },
   d: number,
-): BetaVaeResult {
+): Omit<BetaVaeResult, 'num_factors'> {
   const nTrain = train.labels.length;
   const nEval = evalSet.labels.length;
   const model = fitLogisticRegression(train.features, train.labels, nTrain, d);
@@ -112,5 +122,5 @@ export async function computeBetaVae(
   const fpc = opts.framesPerCall ?? DEFAULT_FRAMES_PER_CALL;
   const train = await betaVaePoints(data, represent, batchSize, numTrain, rng, fpc);
   const evalSet = await betaVaePoints(data, represent, batchSize, numEval, rng, fpc);
-  return betaVaeScoreFromPoints(train, evalSet, train.numLatents);
+  return { ...betaVaeScoreFromPoints(train, evalSet, train.numLatents), num_factors: varyingFactors(data).length };
 }

@@ -12,9 +12,14 @@
  * Entropies add 1e-11 to every entry before normalising, as the reference's scipy call does; with an
  * all-zero R the weights are uniform, so a representation that carries nothing scores 0.
  *
+ * Only the factors that vary are scored (utils.ts `varyingFactors`, on the training sample): F is the
+ * number of varying factors, R has one column per varying factor and informativeness averages over
+ * them. A constant factor (in `source`, scale and orientation) would otherwise add a free accuracy of
+ * 1 and raise the entropy base; disentanglement_lib's datasets have no constant factors, and sklearn
+ * would refuse to fit a one-class classifier.
+ *
  * Deviations: sklearn's tree ties are broken at random per run; ours by a seeded random order. Importances
- * are sklearn ≥ 1.0's (mean over splitting trees of unnormalised importances, then normalised). A factor
- * with a single value in the training sample gets zero importances (sklearn would refuse to fit).
+ * are sklearn ≥ 1.0's (mean over splitting trees of unnormalised importances, then normalised).
  */
 import type { GroundTruthData } from '../../envs/core/ground-truth.ts';
 import type { Rng } from '../../envs/core/rng.ts';
@@ -22,7 +27,7 @@ import { UserError } from '../../envs/core/errors.ts';
 import type { FactorCode, RepresentationFn } from './types.ts';
 import { fitGradientBoosting, predictGradientBoosting, type GradientBoostingOptions } from './gradient-boosting.ts';
 import { accuracyScore } from './logistic-regression.ts';
-import { countOption, generateFactorCode, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
+import { countOption, generateFactorCode, selectFactors, varyingFactors, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
 
 export interface DciOptions {
   numTrain?: number;
@@ -37,6 +42,8 @@ export interface DciResult {
   completeness: number;
   informativeness_train: number;
   informativeness_test: number;
+  /** Factors scored: those that vary in the training sample (F, the disentanglement entropy's base). */
+  num_factors: number;
 }
 
 /** Importance matrix [num_latents × num_factors] and mean train/test accuracy (`compute_importance_gbt`). */
@@ -101,17 +108,26 @@ export function dciCompleteness(r: Float64Array, d: number, f: number): number {
   return s;
 }
 
-/** DCI from sampled train/test codes (the reference's `_compute_dci`). */
-export function dciFromCodes(train: FactorCode, test: FactorCode, rng: Rng, boosting: GradientBoostingOptions = {}): DciResult & { importance: Float64Array } {
-  const { importance, trainAccuracy, testAccuracy } = importanceGbt(train, test, rng, boosting);
+/**
+ * DCI from sampled train/test codes (the reference's `_compute_dci`), on the factors that vary in the
+ * training sample. `importance` is [num_latents × num_factors scored]; `factors` says which factor
+ * each of its columns is.
+ */
+export function dciFromCodes(train: FactorCode, test: FactorCode, rng: Rng, boosting: GradientBoostingOptions = {}): DciResult & { importance: Float64Array; factors: Int32Array } {
+  if (test.numFactors !== train.numFactors) throw new Error('DCI: train and test sets differ in shape');
+  const factors = varyingFactors(train);
+  if (factors.length === 0) throw new UserError('DCI is undefined: every factor is constant in the sample');
+  const { importance, trainAccuracy, testAccuracy } = importanceGbt(selectFactors(train, factors), selectFactors(test, factors), rng, boosting);
   const d = train.numLatents;
-  const f = train.numFactors;
+  const f = factors.length;
   return {
     disentanglement: dciDisentanglement(importance, d, f),
     completeness: dciCompleteness(importance, d, f),
     informativeness_train: trainAccuracy,
     informativeness_test: testAccuracy,
+    num_factors: f,
     importance,
+    factors,
   };
 }
 
@@ -128,6 +144,7 @@ export async function computeDci(data: GroundTruthData, represent: Representatio
     completeness: r.completeness,
     informativeness_train: r.informativeness_train,
     informativeness_test: r.informativeness_test,
+    num_factors: r.num_factors,
   };
 }
 

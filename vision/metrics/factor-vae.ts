@@ -9,6 +9,11 @@
  * classifier is the majority vote: each latent predicts the factor that voted for it most; accuracy
  * = votes that agree with it / all votes.
  *
+ * Only factors that vary are drawn as the held factor (utils.ts `varyingFactors`: factorSizes > 1).
+ * Holding a factor that takes one value holds nothing, so its votes go to whichever latent is
+ * quietest by chance and cap the accuracy (at 10/11 in `source`, whose scale and orientation are
+ * constant); disentanglement_lib's datasets have no constant factors.
+ *
  * Deviations: `num_active_dims` is the number of active latents (the reference returns the length of
  * its boolean mask, i.e. all latents). As in the reference, with no active latent both accuracies are 0.
  */
@@ -17,7 +22,7 @@ import type { Rng } from '../../envs/core/rng.ts';
 import { UserError } from '../../envs/core/errors.ts';
 import type { RepresentationFn } from './types.ts';
 import { columnVariances } from './linalg.ts';
-import { checkGroundTruth, countOption, encodeFactors, generateFactorCode, sampleFactorsChecked, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
+import { checkGroundTruth, countOption, encodeFactors, generateFactorCode, sampleFactorsChecked, varyingFactors, DEFAULT_FRAMES_PER_CALL } from './utils.ts';
 
 export interface FactorVaeOptions {
   /** Frames per point, all sharing the fixed factor (reference 64; must be ≥ 2). */
@@ -35,6 +40,8 @@ export interface FactorVaeResult {
   train_accuracy: number;
   eval_accuracy: number;
   num_active_dims: number;
+  /** Factors the held factor is drawn from: those that vary in the world. */
+  num_factors: number;
 }
 
 /** Active-latent mask, the reference's `_prune_dims`: sqrt(variance) >= threshold. */
@@ -44,7 +51,8 @@ export function pruneDims(globalVariances: Float64Array, threshold = 0.05): Uint
 
 /**
  * Votes matrix [numFactors × numLatents] from numPoints points, the reference's
- * `_generate_training_batch` (votes are indexed by the latent's own index).
+ * `_generate_training_batch` (votes are indexed by the world's factor index and the latent's own
+ * index; the held factor is drawn over the varying factors, so a constant factor's row stays 0).
  */
 export async function factorVaeVotes(
   data: GroundTruthData,
@@ -59,6 +67,8 @@ export async function factorVaeVotes(
   checkGroundTruth(data);
   const f = data.factorSizes.length;
   const d = globalVariances.length;
+  const varying = varyingFactors(data);
+  if (varying.length === 0) throw new UserError('the FactorVAE score is undefined: every factor of the world is constant');
   const votes = new Int32Array(f * d);
   const perGroup = Math.max(1, Math.floor(framesPerCall / batchSize));
   const labels = new Int32Array(perGroup);
@@ -68,7 +78,7 @@ export async function factorVaeVotes(
     const g = Math.min(perGroup, numPoints - start);
     const factors = new Int32Array(g * batchSize * f);
     for (let s = 0; s < g; s++) {
-      const k = rng.int(f);
+      const k = varying[rng.int(varying.length)];
       labels[s] = k;
       const fac = sampleFactorsChecked(data, batchSize, rng);
       const held = fac[k];
@@ -130,6 +140,7 @@ export async function computeFactorVae(
   if (!(threshold >= 0 && Number.isFinite(threshold))) throw new UserError(`pruneThreshold must be a finite number >= 0, got ${threshold}`, 'pruneThreshold');
   const fpc = opts.framesPerCall ?? DEFAULT_FRAMES_PER_CALL;
   const f = data.factorSizes.length;
+  const numFactors = varyingFactors(data).length;
 
   // Global variances of the representation, then the collapsed-latent mask.
   const sample = await generateFactorCode(data, represent, numVar, rng, fpc);
@@ -137,7 +148,7 @@ export async function computeFactorVae(
   const globalVariances = columnVariances(sample.codes, numVar, d, 1);
   const active = pruneDims(globalVariances, threshold);
   const numActive = active.reduce((a, b) => a + b, 0);
-  if (numActive === 0) return { train_accuracy: 0, eval_accuracy: 0, num_active_dims: 0 };
+  if (numActive === 0) return { train_accuracy: 0, eval_accuracy: 0, num_active_dims: 0, num_factors: numFactors };
 
   const trainVotes = await factorVaeVotes(data, represent, batchSize, numTrain, rng, globalVariances, active, fpc);
   const classifier = majorityVoteClassifier(trainVotes, f, d);
@@ -146,5 +157,6 @@ export async function computeFactorVae(
     train_accuracy: voteAccuracy(trainVotes, classifier, f, d),
     eval_accuracy: voteAccuracy(evalVotes, classifier, f, d),
     num_active_dims: numActive,
+    num_factors: numFactors,
   };
 }

@@ -38,6 +38,8 @@ export interface EvaluateOptions {
   posterior?: PosteriorFn;
   /** What the task probe reads out (positions, identity); the probe runs only with one. */
   probe?: ProbeSpec;
+  /** Factor names MIG averages into `mig_task` (the task's factors; ignored where the world lacks them). */
+  taskFactors?: readonly string[];
   /** Called after each metric with its scores and seconds (for progress output). */
   onMetric?: (name: MetricName, scores: Scores, seconds: number) => void;
 }
@@ -58,9 +60,12 @@ export function sampleSizes(scale = 1) {
 }
 
 /**
- * Runs the chosen metrics. Keys: `mig`; `beta_vae_train_accuracy`, `beta_vae_eval_accuracy`;
- * `factor_vae_train_accuracy`, `factor_vae_eval_accuracy`, `factor_vae_num_active_dims`;
- * `dci_disentanglement`, `dci_completeness`, `dci_informativeness_train`, `dci_informativeness_test`;
+ * Runs the chosen metrics. Every metric scores only the factors that vary (`*num_factors` says how
+ * many). Keys: `mig`, `mig_num_factors`, `mig_gap_<factor>` and `mig_top_latent_<factor>` per scored
+ * factor, `mig_task` and `mig_task_num_factors` (with `taskFactors`);
+ * `beta_vae_train_accuracy`, `beta_vae_eval_accuracy`, `beta_vae_num_factors`;
+ * `factor_vae_train_accuracy`, `factor_vae_eval_accuracy`, `factor_vae_num_active_dims`, `factor_vae_num_factors`;
+ * `dci_disentanglement`, `dci_completeness`, `dci_informativeness_train`, `dci_informativeness_test`, `dci_num_factors`;
  * `gaussian_total_correlation`; `kl_total`, `kl_latent_<j>`, `active_units`, `active_units_variance`;
  * `probe_r2_<factor>`, `probe_r2_<object>`, `probe_r2_min`, `probe_identity_accuracy`;
  * and `<metric>_seconds` for each metric run.
@@ -84,7 +89,7 @@ export async function evaluateDisentanglement(
     let scores: Scores;
     switch (name) {
       case 'mig':
-        scores = await computeMig(data, represent, stream, { ...sizes.mig, framesPerCall });
+        scores = await computeMig(data, represent, stream, { ...sizes.mig, framesPerCall, taskFactors: opts.taskFactors });
         break;
       case 'beta_vae':
         scores = prefix('beta_vae_', { ...(await computeBetaVae(data, represent, stream, { ...sizes.beta_vae, framesPerCall })) });

@@ -2,7 +2,8 @@
  * Pieces every disentanglement metric shares (disentanglement_lib's `evaluation/metrics/utils.py`):
  * histogram discretisation of codes, discrete mutual information [numLatents × numFactors] and
  * factor entropies (natural log, as sklearn's `mutual_info_score`), and sampling (code, factor)
- * pairs from a GroundTruthData through a RepresentationFn in bounded batches.
+ * pairs from a GroundTruthData through a RepresentationFn in bounded batches, and which factors a
+ * metric scores (only those that vary).
  */
 import type { GroundTruthData } from '../../envs/core/ground-truth.ts';
 import type { Rng } from '../../envs/core/rng.ts';
@@ -217,6 +218,53 @@ export async function generateFactorCode(
   const factors = sampleFactorsChecked(data, numPoints, rng);
   const { codes, numLatents } = await encodeFactors(data, represent, factors, numPoints, rng, framesPerCall);
   return { codes, factors, numPoints, numLatents, numFactors: data.factorSizes.length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which factors a metric scores
+
+/**
+ * The factors a metric scores: those that vary. disentanglement_lib scores only factors that take
+ * more than one value (its named datasets leave size-1 factors out); a constant factor would give DCI
+ * a free accuracy of 1 and a larger entropy base, and would make BetaVAE/FactorVAE draw a "fixed"
+ * factor that fixes nothing. Two views of "varies", one rule:
+ * - in a world (GroundTruthData): factorSizes[k] > 1 — what the sampling metrics draw from;
+ * - in a sample (n × f factor rows): the column holds more than one value — what the metrics that
+ *   work on sampled codes keep (a factor of size > 1 that happens to be constant in a tiny sample
+ *   carries no information there either).
+ * @returns factor indices, ascending.
+ */
+export function varyingFactors(source: GroundTruthData | { factors: ArrayLike<number>; numPoints: number; numFactors: number }): Int32Array {
+  const keep: number[] = [];
+  if ('factorSizes' in source) {
+    source.factorSizes.forEach((s, k) => {
+      if (s > 1) keep.push(k);
+    });
+  } else {
+    const { factors, numPoints: n, numFactors: f } = source;
+    if (factors.length !== n * f) throw new Error(`varyingFactors: factors has ${factors.length} values, expected ${n}×${f}`);
+    for (let k = 0; k < f; k++) {
+      for (let i = 1; i < n; i++) {
+        if (factors[i * f + k] !== factors[k]) {
+          keep.push(k);
+          break;
+        }
+      }
+    }
+  }
+  return Int32Array.from(keep);
+}
+
+/** The same sample with only the factor columns `keep` (in that order); codes are shared, not copied. */
+export function selectFactors(fc: FactorCode, keep: ArrayLike<number>): FactorCode {
+  const f = fc.numFactors;
+  const g = keep.length;
+  for (let c = 0; c < g; c++) {
+    if (!(Number.isInteger(keep[c]) && keep[c] >= 0 && keep[c] < f)) throw new Error(`selectFactors: factor index ${keep[c]} out of 0..${f - 1}`);
+  }
+  const factors = new Int32Array(fc.numPoints * g);
+  for (let i = 0; i < fc.numPoints; i++) for (let c = 0; c < g; c++) factors[i * g + c] = fc.factors[i * f + keep[c]];
+  return { codes: fc.codes, factors, numPoints: fc.numPoints, numLatents: fc.numLatents, numFactors: g };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
  * Evaluating a trained β-VAE (what `darla evaluate-vision` and the end of `darla pretrain` run):
  * disentanglement metrics on the shape world's factor dataset, KL per latent, the latent-traversal
- * and reconstruction pictures, loss and KL curves as SVG, and a Markdown section for the report.
+ * and reconstruction pictures, loss and KL curves as SVG, and a Markdown section for the report
+ * (with MIG per factor beside the mean, and the task MIG over the objects' positions).
  * Everything is written into the run directory (scores.json, images/, vision.md).
  */
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { writeFileAtomic } from '../../envs/util/files.ts';
 import { evaluateDisentanglement, type Scores } from '../metrics/index.ts';
 import type { ProbeSpec } from '../metrics/probe.ts';
 import { lineChartSvg, barChartSvg } from '../report/charts.ts';
+import { migPerFactorMarkdown } from '../report/mig-per-factor.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { encodeFrames, framesToTensor } from './frames.ts';
 import type { BetaVae } from './model.ts';
@@ -45,6 +47,8 @@ export interface VisionEval {
   klPerDim: number[];
   /** Latent indices by KL, largest first (the traversal's row order). */
   latentOrder: number[];
+  /** The factors the task MIG (`mig_task`) averages over (shapeWorldTaskFactors). */
+  taskFactors: string[];
 }
 
 /** Runs the disentanglement metrics (and KL per latent) for a model on a variant's factor dataset. */
@@ -59,6 +63,7 @@ export async function measureDisentanglement(model: BetaVae, opts: VisionEvalOpt
     return { mean: mu, logvar };
   };
   const chosen = opts.metrics ?? Object.keys(METRIC_SHARES);
+  const taskFactors = shapeWorldTaskFactors(data);
   const scores: Scores = {};
   for (const name of chosen) {
     const share = METRIC_SHARES[name];
@@ -71,12 +76,13 @@ export async function measureDisentanglement(model: BetaVae, opts: VisionEvalOpt
         metrics: [name],
         posterior,
         probe: shapeWorldProbe(data),
+        taskFactors,
         onMetric: (n, s, seconds) => opts.log?.(`  ${n.padEnd(18)} ${summarise(s)}  (${seconds.toFixed(1)} s)`),
       }),
     );
   }
   const klPerDim = Array.from({ length: L }, (_, j) => scores[`kl_latent_${j}`] ?? Number.NaN);
-  return { scores, klPerDim, latentOrder: latentsByKl(klPerDim.map((k) => (Number.isFinite(k) ? k : -1))) };
+  return { scores, klPerDim, latentOrder: latentsByKl(klPerDim.map((k) => (Number.isFinite(k) ? k : -1))), taskFactors };
 }
 
 /** The shape world's task probe: agent, goal and hazard positions, and which of goal/hazard is where (in different columns / rows). */
@@ -84,9 +90,18 @@ export function shapeWorldProbe(data: ShapeWorldDataset): ProbeSpec {
   return { objects: ['agent', 'goal', 'hazard'], identity: { first: 'goal', second: 'hazard', minGap: 1 } };
 }
 
+/**
+ * The factors the task needs, which the task MIG (`mig_task`) averages over: the x and y of each
+ * object the probe reads (agent, goal, hazard), those of them the world has. MIG itself leaves out
+ * any of them that does not vary.
+ */
+export function shapeWorldTaskFactors(data: ShapeWorldDataset): string[] {
+  return shapeWorldProbe(data).objects.flatMap((o) => [`${o}_x`, `${o}_y`]).filter((name) => data.factorNames.includes(name));
+}
+
 function summarise(s: Scores): string {
   return Object.entries(s)
-    .filter(([k]) => !k.startsWith('kl_latent_'))
+    .filter(([k]) => !k.startsWith('kl_latent_') && !k.startsWith('mig_gap_') && !k.startsWith('mig_top_latent_'))
     .slice(0, 4)
     .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`)
     .join(' ');
@@ -186,6 +201,8 @@ export function visionMarkdown(
   const rel = (p: string) => path.relative(extra.relTo ?? run.root, p).split(path.sep).join('/');
   const s = evalResult.scores;
   const fmt = (k: string) => (s[k] === undefined ? 'n/a' : s[k].toFixed(3));
+  const migRows = migPerFactorMarkdown([{ label: 'MIG', scores: s }], evalResult.taskFactors);
+  const migSection = migRows.length === 0 ? [] : ['MIG per factor: each varying factor\'s normalised gap between its two most informative latents, and which latent is the top one. The mean can be carried by one factor; the task MIG averages the objects\' positions only.', '', ...migRows, ''];
   const lines = [
     `### ${title}`,
     '',
@@ -197,7 +214,8 @@ export function visionMarkdown(
     `| probe (MLP) identity: goal and hazard in the true order | ${fmt('probe_identity_accuracy')} |`,
     `| probe (linear) R² agent / goal / hazard position | ${fmt('probe_linear_r2_agent')} / ${fmt('probe_linear_r2_goal')} / ${fmt('probe_linear_r2_hazard')} |`,
     `| probe (linear) identity | ${fmt('probe_linear_identity_accuracy')} |`,
-    `| MIG | ${fmt('mig')} |`,
+    `| MIG (mean over the varying factors) | ${fmt('mig')} |`,
+    `| task MIG (mean over the objects' positions) | ${fmt('mig_task')} |`,
     `| BetaVAE score (eval accuracy) | ${fmt('beta_vae_eval_accuracy')} |`,
     `| FactorVAE score (eval accuracy) | ${fmt('factor_vae_eval_accuracy')} |`,
     `| DCI disentanglement | ${fmt('dci_disentanglement')} |`,
@@ -207,6 +225,7 @@ export function visionMarkdown(
     `| total KL (nats) | ${fmt('kl_total')} |`,
     ...(extra.recon !== undefined ? [`| reconstruction loss (held-out, nats/frame) | ${extra.recon.toFixed(1)} |`] : []),
     '',
+    ...migSection,
     `Latent traversals (rows: latents by KL, largest first — ${evalResult.latentOrder.map((j) => `z${j} ${evalResult.klPerDim[j].toFixed(2)}`).join(', ')}; columns: −3 … +3):`,
     '',
     `![traversals](${rel(pictures.traversals)})`,
@@ -238,6 +257,7 @@ export async function evaluateVisionRun(
     recon_heldout: recon,
     kl_per_dim: evalResult.klPerDim,
     latent_order: evalResult.latentOrder,
+    task_factors: evalResult.taskFactors,
     variant: typeof variant === 'string' ? variant : variant.name,
     variant_definition: typeof variant === 'string' ? undefined : variant,
     scale: opts.scale,

@@ -20,13 +20,13 @@ describe('FactorVAE score (Kim & Mnih 2018; disentanglement_lib compute_factor_v
 
   it('scores the identity code 1.0 with all latents active, and a duplicated latent still 1.0', async () => {
     const id = await computeFactorVae(world, codes.identity(), new Rng(1), small);
-    expect(id).toEqual({ train_accuracy: 1, eval_accuracy: 1, num_active_dims: f });
+    expect(id).toEqual({ train_accuracy: 1, eval_accuracy: 1, num_active_dims: f, num_factors: f });
     const dup = await computeFactorVae(world, codes.duplicate(), new Rng(1), small);
-    expect(dup).toEqual({ train_accuracy: 1, eval_accuracy: 1, num_active_dims: f + 1 });
+    expect(dup).toEqual({ train_accuracy: 1, eval_accuracy: 1, num_active_dims: f + 1, num_factors: f });
   });
 
   it('gives a constant code no active latents and accuracy 0 (as the reference does)', async () => {
-    expect(await computeFactorVae(world, codes.constant(), new Rng(1), small)).toEqual({ train_accuracy: 0, eval_accuracy: 0, num_active_dims: 0 });
+    expect(await computeFactorVae(world, codes.constant(), new Rng(1), small)).toEqual({ train_accuracy: 0, eval_accuracy: 0, num_active_dims: 0, num_factors: f });
   });
 
   it('loses the ignored factor: accuracy ≈ (F−1)/F + 1/(F·D)', async () => {

@@ -20,10 +20,12 @@ describe('evaluateDisentanglement', () => {
   it('returns one flat record with every score and timing, reproducibly', async () => {
     const a = await evaluateDisentanglement(world, codes.identity(), new Rng(5), { scale: 0.02 });
     expect(Object.keys(a).sort()).toEqual([
-      'beta_vae_eval_accuracy', 'beta_vae_seconds', 'beta_vae_train_accuracy',
-      'dci_completeness', 'dci_disentanglement', 'dci_informativeness_test', 'dci_informativeness_train', 'dci_seconds',
-      'factor_vae_eval_accuracy', 'factor_vae_num_active_dims', 'factor_vae_seconds', 'factor_vae_train_accuracy',
-      'gaussian_total_correlation', 'mig', 'mig_seconds', 'total_correlation_seconds',
+      'beta_vae_eval_accuracy', 'beta_vae_num_factors', 'beta_vae_seconds', 'beta_vae_train_accuracy',
+      'dci_completeness', 'dci_disentanglement', 'dci_informativeness_test', 'dci_informativeness_train', 'dci_num_factors', 'dci_seconds',
+      'factor_vae_eval_accuracy', 'factor_vae_num_active_dims', 'factor_vae_num_factors', 'factor_vae_seconds', 'factor_vae_train_accuracy',
+      'gaussian_total_correlation', 'mig',
+      ...world.factorNames.map((n) => `mig_gap_${n}`), 'mig_num_factors', 'mig_seconds',
+      ...world.factorNames.map((n) => `mig_top_latent_${n}`), 'total_correlation_seconds',
     ]);
     for (const v of Object.values(a)) expect(Number.isFinite(v)).toBe(true);
     expect(a.mig).toBeGreaterThan(0.8);
