@@ -15,7 +15,7 @@ describe('darla envs / darla world-demo', () => {
     const listing = JSON.parse(out.trim().split('\n').pop() as string);
     expect(listing.envs.map((e: { id: string }) => e.id)).toEqual(expect.arrayContaining(['CartPole-v1', 'ShapeWorld-v0']));
     expect(listing.variants.map((v: { name: string }) => v.name)).toContain('recombination');
-    expect(listing.sheets.length).toBe(7);
+    expect(listing.sheets.length).toBe(8);
     const img = decodePng(fs.readFileSync(path.join(dir, 'source.png')));
     expect([img.width, img.height]).toEqual([2 * 64 + 3 * 2, 64 + 2 * 2]);
     fs.rmSync(dir, { recursive: true });
