@@ -10,25 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../../scripts/queue/throwaway-redis.ts';
+import { BIN, ENV, darla } from './darla-cli.ts';
 
-const BIN = path.resolve('bin/darla.js');
-const ENV = { ...process.env, DARLA_WASM_THREADS: '1' };
 
 let redis: TestRedis;
 let tmp: string;
 let worker: ChildProcess;
 let workerLog: string;
 
-function darla(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 beforeAll(async () => {
   redis = await startRedis();

@@ -18,10 +18,9 @@ import type { SweepPointJob } from '../../../scripts/pipeline/sweep.ts';
 import { parseQueueUrl } from '../../../scripts/queue/connection.ts';
 import { enqueuePoints, openQueue, type SweepJobReturn } from '../../../scripts/queue/sweep-queue.ts';
 import { startRedis, type TestRedis } from '../../../scripts/queue/throwaway-redis.ts';
+import { BIN, ENV, darla } from './darla-cli.ts';
 
-const BIN = path.resolve('bin/darla.js');
 const PASSWORD = 's3cret-Pa55';
-const ENV = { ...process.env, DARLA_WASM_THREADS: '1' };
 // Long enough to kill a worker between the β-VAE's first checkpoint (every 50 steps) and its end.
 const VISION_STEPS = 200;
 const SWEEP = ['--preset', 'tiny', '--betas', '1,4', '--seeds', '0', '--vision-steps', String(VISION_STEPS), '--backend', 'wasm'];
@@ -32,16 +31,6 @@ let redis: TestRedis;
 let tmp: string;
 const children: ChildProcess[] = [];
 
-function darla(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 function startWorker(name: string, runsDir: string): ChildProcess & { log: () => string } {
   const logFile = path.join(tmp, `${name}.log`);
