@@ -95,9 +95,10 @@ export class ShapeWorldDataset implements GroundTruthData {
     const b = this.space.board;
     const ax = rows[o + F.agent_x];
     const ay = rows[o + F.agent_y];
-    const cell = (k: number): [number, number] => (k === F.agent_x ? [ax, ay] : [objectCell(b, rows[o + k], ax), objectCell(b, rows[o + k + 1], ay)]);
-    const [gx, gy] = cell(F.goal_x);
-    const [hx, hy] = cell(F.hazard_x);
+    const gx = objectCell(b, rows[o + F.goal_x], ax);
+    const gy = objectCell(b, rows[o + F.goal_y], ay);
+    const hx = objectCell(b, rows[o + F.hazard_x], ax);
+    const hy = objectCell(b, rows[o + F.hazard_y], ay);
     const on = (x: number, y: number) => x >= 0 && x < b.gridSize && y >= 0 && y < b.gridSize;
     if (!on(gx, gy) || !on(hx, hy)) return false;
     return (ax !== gx || ay !== gy) && (ax !== hx || ay !== hy) && (gx !== hx || gy !== hy);

@@ -142,8 +142,8 @@ function realPath(p: string): string | null {
   }
 }
 
-/** Whether `inner` is `outer` or inside it. */
-function isWithin(outer: string, inner: string): boolean {
+/** Whether `inner` is `outer` or inside it (paths compared as given; resolve or realpath them first). */
+export function isWithin(outer: string, inner: string): boolean {
   const rel = path.relative(outer, inner);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }

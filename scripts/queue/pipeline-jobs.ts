@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Queue, UnrecoverableError, type SandboxedJob } from 'bullmq';
 import { writeJsonAtomic } from '../../envs/util/files.ts';
+import { isWithin } from '../../envs/util/run-dir.ts';
 import type { TransferCell } from '../../agent/transfer.ts';
 import { runJobs, type Job, type RunJobsOptions } from '../pipeline/jobs.ts';
 import { lastJsonLine, resumeIfStarted } from '../pipeline/run.ts';
@@ -59,8 +60,9 @@ export async function runPipelineJob(job: SandboxedJob, runsDir: string, worker:
   const parsed = PipelineJobSchema.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   const { pipelineDir, piece, backend } = parsed.data;
-  const rel = path.relative(path.resolve(runsDir), path.resolve(pipelineDir));
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new UnrecoverableError(`${pipelineDir} is not inside this worker's --runs-dir (${path.resolve(runsDir)}); darla demo --queue needs its --run-dir in a folder the workers share`);
+  const root = path.resolve(runsDir);
+  const dir = path.resolve(pipelineDir);
+  if (dir === root || !isWithin(root, dir)) throw new UnrecoverableError(`${pipelineDir} is not inside this worker's --runs-dir (${root}); darla demo --queue needs its --run-dir in a folder the workers share`);
   let record: { kind?: unknown; config?: unknown };
   try {
     record = JSON.parse(fs.readFileSync(path.join(pipelineDir, 'config.json'), 'utf8')) as typeof record;

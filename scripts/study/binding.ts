@@ -33,6 +33,8 @@ import { VaeTrainer } from '../../vision/vae/trainer.ts';
 import { encodeFrames, framesToTensor } from '../../vision/vae/frames.ts';
 import type { Blur } from '../../vision/vae/augmented-recon.ts';
 import { fitMlp, fitRidge, predictMlp, predictRidge, r2Score } from '../../vision/metrics/probe.ts';
+import { activeUnitsByKl, klPerLatent } from '../../vision/metrics/kl.ts';
+import { pearson } from '../pipeline/sweep.ts';
 
 const WARM: readonly [number, number, number][] = [
   [0xe6, 0x19, 0x4b],
@@ -167,28 +169,10 @@ function ranks(v: ArrayLike<number>): Float64Array {
   return r;
 }
 
-/** Spearman's ρ: Pearson's correlation of the ranks (ties averaged). */
+/** Spearman's ρ: Pearson's correlation of the ranks (ties averaged); 0 for a constant latent. */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const ra = ranks(a);
-  const rb = ranks(b);
-  const n = ra.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += ra[i];
-    mb += rb[i];
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (ra[i] - ma) * (rb[i] - mb);
-    saa += (ra[i] - ma) ** 2;
-    sbb += (rb[i] - mb) ** 2;
-  }
-  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
+  const rho = pearson(Array.from(ranks(a)), Array.from(ranks(b)));
+  return Number.isNaN(rho) ? 0 : rho;
 }
 
 function standardise(x: Float64Array, n: number, d: number, ref: Float64Array, nRef: number): Float64Array {
@@ -272,15 +256,8 @@ async function main(): Promise<void> {
   const minutes = (performance.now() - t0) / 60000;
   const enc = await encodeFrames(model, data.frames, data.count);
   const L = o.latents;
-  const klPerDim = new Float64Array(L);
-  for (let i = 0; i < data.count; i++) {
-    for (let j = 0; j < L; j++) {
-      const mu = enc.mu[i * L + j];
-      const sd = enc.sigma[i * L + j];
-      klPerDim[j] += (0.5 * (mu * mu + sd * sd - 2 * Math.log(sd) - 1)) / data.count;
-    }
-  }
-  const active = Array.from(klPerDim).filter((k) => k > 0.1).length;
+  const klPerDim = klPerLatent(enc.mu, Float64Array.from(enc.sigma, (sd) => 2 * Math.log(sd)), data.count, L);
+  const active = activeUnitsByKl(klPerDim, 0.1);
   const result: Record<string, unknown> = { ...o, out: undefined, minutes: +minutes.toFixed(2), recon: +last.recon.toFixed(2), kl: +last.kl.toFixed(3), active, klPerDim: Array.from(klPerDim, (k) => +k.toFixed(3)) };
   const T = data.targetNames.length;
   if (single) {
